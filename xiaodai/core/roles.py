@@ -1,0 +1,80 @@
+"""Roles, permissions and how far each role sees. The one table every access decision reads."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    BRANCH_HEAD = "branch_head", _("Branch head")
+    TEAM_LEAD = "team_lead", _("Team lead")
+    LOAN_MANAGER = "loan_manager", _("Loan customer manager")
+    TELEMARKETER = "telemarketer", _("Telemarketer")
+    LOBBY_MANAGER = "lobby_manager", _("Lobby manager")
+    CORPORATE_RM = "corporate_rm", _("Corporate RM")
+    WEALTH_ADVISOR = "wealth_advisor", _("Wealth advisor")
+    OPS_ADMIN = "ops_admin", _("Operations admin")
+    AUDITOR = "auditor", _("Auditor")
+
+
+class Perm(models.TextChoices):
+    VIEW_CUSTOMERS = "view_customers", _("View customers")
+    REVEAL_PII = "reveal_pii", _("Reveal masked personal data")
+    VIEW_STAFF = "view_staff", _("View staff")
+    MANAGE_STAFF = "manage_staff", _("Manage staff accounts")
+    VIEW_AUDIT = "view_audit", _("Read the audit trail")
+    USE_API = "use_api", _("Use the API")
+
+
+_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.USE_API}
+
+# Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;
+# the auditor reads the audit trail only. Revealing is for the roles that contact customers.
+ROLE_PERMS: dict[str, frozenset[str]] = {
+    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF}),
+    Role.TEAM_LEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF}),
+    Role.LOAN_MANAGER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
+    Role.TELEMARKETER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
+    Role.LOBBY_MANAGER: frozenset(_FRONT_LINE),
+    Role.CORPORATE_RM: frozenset(_FRONT_LINE),
+    Role.WEALTH_ADVISOR: frozenset(_FRONT_LINE),
+    Role.OPS_ADMIN: frozenset({Perm.VIEW_STAFF, Perm.MANAGE_STAFF}),
+    Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
+}
+
+
+class Level(IntEnum):
+    """How much of a domain a role sees. Higher includes lower."""
+
+    NONE = 0
+    OWN = 1
+    TEAM = 2
+    BRANCH = 3
+
+
+class Domain(models.TextChoices):
+    CUSTOMER = "customer"  # customers and everything hanging off them (personal data)
+    ORG = "org"  # staff and teams (no customer data)
+
+
+ROLE_LEVELS: dict[str, dict[str, Level]] = {
+    Domain.CUSTOMER: {
+        Role.BRANCH_HEAD: Level.BRANCH,
+        Role.TEAM_LEAD: Level.TEAM,
+        Role.LOAN_MANAGER: Level.OWN,
+        Role.TELEMARKETER: Level.OWN,
+        Role.LOBBY_MANAGER: Level.OWN,
+        Role.CORPORATE_RM: Level.OWN,
+        Role.WEALTH_ADVISOR: Level.OWN,
+        Role.OPS_ADMIN: Level.NONE,
+        Role.AUDITOR: Level.NONE,
+    },
+    Domain.ORG: {
+        Role.BRANCH_HEAD: Level.BRANCH,
+        Role.TEAM_LEAD: Level.TEAM,
+        Role.OPS_ADMIN: Level.BRANCH,
+    },
+}

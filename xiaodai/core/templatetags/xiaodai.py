@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+
+from xiaodai.core import masking
+from xiaodai.core.formatting import to_money, wan
+
+register = template.Library()
+
+
+@register.filter
+def yuan(value: Decimal | None) -> str:
+    return f"{to_money(value):,}"
+
+
+@register.filter(name="wan")
+def wan_filter(value: Decimal | None) -> str:
+    return wan(value)
+
+
+@register.filter
+def mask(value: str | None, kind: str) -> str:
+    return masking.MASKERS[kind](value)
+
+
+@register.filter
+def pct(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(str(value)).quantize(Decimal('0.01'))}%"
+
+
+@register.simple_tag(takes_context=True)
+def querystring_with(context: dict[str, Any], **kwargs: Any) -> str:
+    """The current query string with some keys replaced (for sort links and pagination)."""
+    params = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode()

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import ClassVar
+
+from xiaodai.core.scoping import ScopedQuerySet
+
+
+class CustomerQuerySet(ScopedQuerySet):
+    """Customers are placed by their branch, their owner's team and their owner."""
+
+
+class HoldingQuerySet(ScopedQuerySet):
+    """Anything that belongs to one customer is scoped through that customer."""
+
+    scope_branch: ClassVar[str] = "customer__branch_id"
+    scope_team: ClassVar[str | None] = "customer__owner__team_id"
+    scope_owner: ClassVar[str | None] = "customer__owner_id"
+
+
+class EnterpriseQuerySet(ScopedQuerySet):
+    """Enterprises belong to a branch; below branch level, nobody owns one yet (a later issue adds it)."""
+
+    scope_team: ClassVar[str | None] = None
+    scope_owner: ClassVar[str | None] = None
