@@ -44,7 +44,7 @@ def actor_of(user: Any) -> Actor:
         return NOBODY
     cached = getattr(user, "_xiaodai_actor", None)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     staff = getattr(user, "staff", None) if hasattr(user, "staff") else None
     if staff is None:
         actor = Actor(user.pk, None, "", None, None, None)

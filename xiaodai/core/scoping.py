@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.http import Http404
 
@@ -46,6 +47,6 @@ def get_scoped_or_404(queryset: models.QuerySet[M], user: Any, **lookup: Any) ->
     """Fetch one row through the user's scope; anything else (absent, other branch, bad id) is 404."""
     scoped = queryset.for_staff(user)  # type: ignore[attr-defined]
     try:
-        return scoped.get(**lookup)  # type: ignore[no-any-return]
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        return scoped.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc

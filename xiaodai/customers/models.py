@@ -15,8 +15,8 @@ from xiaodai.customers.querysets import CustomerQuerySet, EnterpriseQuerySet, Ho
 from xiaodai.customers.validators import validate_id_number, validate_mobile
 from xiaodai.org.models import Branch, Staff, SubBranch
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
-RATE = {"max_digits": 7, "decimal_places": 4}  # percent per year, e.g. 3.4500
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
+RATE: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}  # percent per year, e.g. 3.4500
 
 
 class Enterprise(models.Model):
@@ -121,7 +121,7 @@ class ImmutableQuerySet(HoldingQuerySet):
     def update(self, **kwargs: Any) -> NoReturn:
         raise ImmutableRecordError(self.model.__name__)
 
-    def delete(self) -> NoReturn:  # type: ignore[override]
+    def delete(self) -> NoReturn:
         raise ImmutableRecordError(self.model.__name__)
 
 
@@ -200,7 +200,9 @@ class CreditLine(models.Model):
         ordering = ["-approved_on"]
         constraints = [
             models.CheckConstraint(condition=models.Q(limit__gte=0), name="creditline_limit_nonneg"),
-            models.CheckConstraint(condition=models.Q(drawn__lte=models.F("limit")), name="creditline_drawn_le_limit"),
+            models.CheckConstraint(
+                condition=models.Q(drawn__lte=models.F("limit")), name="creditline_drawn_le_limit"
+            ),
         ]
 
     @property

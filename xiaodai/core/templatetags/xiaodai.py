@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from xiaodai.core import masking
 from xiaodai.core.formatting import to_money, wan
@@ -24,6 +26,14 @@ def wan_filter(value: Decimal | None) -> str:
 @register.filter
 def mask(value: str | None, kind: str) -> str:
     return masking.MASKERS[kind](value)
+
+
+@register.filter
+def age(birth: date | None) -> str:
+    if birth is None:
+        return "—"
+    today = timezone.localdate()
+    return str(today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day)))
 
 
 @register.filter

@@ -1,0 +1,16 @@
+"""The JSON API under /api/v1/: OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs (served locally)."""
+
+from django.contrib.auth.decorators import login_required
+from ninja import NinjaAPI
+
+from xiaodai.customers.api import router as customers_router
+from xiaodai.org.api_auth import TokenAuth
+
+api = NinjaAPI(
+    title="xiaodai API",
+    version="1",
+    urls_namespace="api",
+    auth=TokenAuth(),
+    docs_decorator=login_required,
+)
+api.add_router("/", customers_router)
