@@ -58,9 +58,9 @@ def _portfolio_context(request: HttpRequest, level: Level) -> dict[str, Any]:
 def _staff_context(request: HttpRequest) -> dict[str, Any]:
     staff = Staff.objects.for_staff(request.user)
     by_sub = list(
-        staff.values(name=F("sub_branch__name"))
+        staff.values(sub_name=F("sub_branch__name"))
         .annotate(n=Count("id"), active=Count("id", filter=Q(user__is_active=True)))
-        .order_by("name")
+        .order_by("sub_name")
     )
     by_role = {r["role"]: r["n"] for r in staff.values("role").annotate(n=Count("id"))}
     role_rows = [(label, by_role.get(code, 0)) for code, label in Role.choices]
