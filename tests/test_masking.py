@@ -92,3 +92,15 @@ def test_role_without_reveal_permission_gets_403(cast: Cast) -> None:
     own = cast.customers["own"]
     response = cast.client("lobby").post(f"/customers/{own.pk}/reveal/", {"field": "phone", "reason": "核实身份"})
     assert response.status_code == 403
+
+
+def test_create_api_token_command_prints_a_working_token(cast: Cast) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("create_api_token", "mgr", "CRM sync", stdout=out)
+    token = out.getvalue().strip()
+    response = cast.client(None).get("/api/v1/customers", headers={"Authorization": f"Bearer {token}"})
+    assert response.json()["count"] == 1
