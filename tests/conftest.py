@@ -1,11 +1,11 @@
 """The named cast: every role in branch A, a second branch B, and customers placed so each scope differs.
 
-    branch A ─ sub-branch A1 ─ team T1: lead (team_lead), mgr (loan_manager), tele (telemarketer)
-             │               └ team T2: mgr2 (loan_manager)
-             ├ head (branch_head), ops (ops_admin), auditor, lobby, corporate, wealth
-    branch B ─ sub-branch B1: head_b (branch_head), mgr_b (loan_manager)
+branch A ─ sub-branch A1 ─ team T1: lead (team_lead), mgr (loan_manager), tele (telemarketer)
+         │               └ team T2: mgr2 (loan_manager)
+         ├ head (branch_head), ops (ops_admin), auditor, lobby, corporate, wealth
+branch B ─ sub-branch B1: head_b (branch_head), mgr_b (loan_manager)
 
-    customers: own (mgr), team (tele, same team as mgr), other_team (mgr2), other_branch (mgr_b)
+customers: own (mgr), team (tele, same team as mgr), other_team (mgr2), other_branch (mgr_b)
 """
 
 from __future__ import annotations

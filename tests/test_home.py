@@ -65,7 +65,9 @@ def test_auditor_home_shows_audit_figures(cast: Cast) -> None:
 
 def test_home_query_count_is_constant(cast: Cast, django_assert_max_num_queries) -> None:  # type: ignore[no-untyped-def]
     for i in range(20):
-        f.CreditLineFactory(customer=f.CustomerFactory(sub_branch=cast.sub, owner=cast.staff["mgr"], name=f"客{i}"))
+        f.CreditLineFactory(
+            customer=f.CustomerFactory(sub_branch=cast.sub, owner=cast.staff["mgr"], name=f"客{i}")
+        )
     client = cast.client("head")
     with django_assert_max_num_queries(15):
         client.get("/")

@@ -90,7 +90,9 @@ def test_reveal_expires(cast: Cast, settings) -> None:  # type: ignore[no-untype
 
 def test_role_without_reveal_permission_gets_403(cast: Cast) -> None:
     own = cast.customers["own"]
-    response = cast.client("lobby").post(f"/customers/{own.pk}/reveal/", {"field": "phone", "reason": "核实身份"})
+    response = cast.client("lobby").post(
+        f"/customers/{own.pk}/reveal/", {"field": "phone", "reason": "核实身份"}
+    )
     assert response.status_code == 403
 
 

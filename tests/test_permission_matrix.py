@@ -57,6 +57,20 @@ SPEC: dict[str, Spec] = {
         ok_status=302,
         data={"field": "phone", "reason": "客户来电核实"},
     ),
+    "customers:consent": Spec(
+        "post",
+        lambda c, w: _customer("own")(c, w) + "consent/",
+        ["head"],
+        object_scoped=True,
+        ok_status=302,
+        data={
+            "purpose": "marketing",
+            "channel": "sms",
+            "granted": "1",
+            "source": "counter",
+            "wording_version": "MKT-1",
+        },
+    ),
     "org:staff_list": Spec("get", lambda c, w: "/org/staff/", ["head", "lead", "ops"]),
     "org:staff_create": Spec("get", lambda c, w: "/org/staff/new/", ["ops"]),
     "org:staff_toggle": Spec("post", _staff, ["ops"], object_scoped=True, ok_status=302),
@@ -69,6 +83,7 @@ SPEC: dict[str, Spec] = {
 PERM_HOLDERS = {
     "customers:detail": FRONT_LINE,
     "customers:reveal": REVEALERS,
+    "customers:consent": FRONT_LINE,
 }
 
 
@@ -103,7 +118,13 @@ def test_anonymous_is_sent_to_login(cast: Cast, name: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "who"),
-    [(n, r) for n, s in SPEC.items() if n != "logout" for r in ALL_ROLES if r not in PERM_HOLDERS.get(n, s.allowed)],
+    [
+        (n, r)
+        for n, s in SPEC.items()
+        if n != "logout"
+        for r in ALL_ROLES
+        if r not in PERM_HOLDERS.get(n, s.allowed)
+    ],
 )
 def test_role_without_permission_gets_403(cast: Cast, name: str, who: str) -> None:
     assert _call(cast, who, SPEC[name]).status_code == 403
@@ -115,7 +136,8 @@ def test_allowed_role_gets_the_page(cast: Cast, name: str, who: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "who"), [(n, r) for n, s in SPEC.items() if s.object_scoped for r in PERM_HOLDERS.get(n, s.allowed)]
+    ("name", "who"),
+    [(n, r) for n, s in SPEC.items() if s.object_scoped for r in PERM_HOLDERS.get(n, s.allowed)],
 )
 def test_other_branch_object_is_404(cast: Cast, name: str, who: str) -> None:
     assert _call(cast, who, SPEC[name], which="foreign").status_code == 404

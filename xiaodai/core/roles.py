@@ -23,13 +23,14 @@ class Role(models.TextChoices):
 class Perm(models.TextChoices):
     VIEW_CUSTOMERS = "view_customers", _("View customers")
     REVEAL_PII = "reveal_pii", _("Reveal masked personal data")
+    RECORD_CONSENT = "record_consent", _("Record consent and opt-outs")
     VIEW_STAFF = "view_staff", _("View staff")
     MANAGE_STAFF = "manage_staff", _("Manage staff accounts")
     VIEW_AUDIT = "view_audit", _("Read the audit trail")
     USE_API = "use_api", _("Use the API")
 
 
-_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.USE_API}
+_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API}
 
 # Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;
 # the auditor reads the audit trail only. Revealing is for the roles that contact customers.

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from xiaodai.audit.choices import Action
@@ -19,7 +20,7 @@ from xiaodai.core.scoping import get_scoped_or_404
 from xiaodai.customers import selectors, services
 from xiaodai.customers.exceptions import CustomerError
 from xiaodai.customers.filters import customer_filter
-from xiaodai.customers.forms import RevealForm
+from xiaodai.customers.forms import ConsentForm, RevealForm
 from xiaodai.customers.models import Customer
 
 
@@ -63,6 +64,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "segments": [t for t in customer.tags.all() if t.kind == "segment"],
         "circles": [t for t in customer.tags.all() if t.kind == "circle"],
         "reveal_form": RevealForm(),
+        "consent_form": ConsentForm(),
+        "can_record_consent": actor_of(request.user).has(Perm.RECORD_CONSENT),
         "reveal_seconds": settings.XIAODAI_REVEAL_SECONDS,
     }
     return render(request, "customers/detail.html", context)
@@ -86,4 +89,26 @@ def customer_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except CustomerError as exc:
         messages.error(request, exc.message)
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@require_POST
+@require_perm(Perm.RECORD_CONSENT)
+def customer_consent(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = get_scoped_or_404(Customer.objects.all(), request.user, pk=pk)
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
+        return redirect("customers:detail", pk=customer.pk)
+    data = form.cleaned_data
+    services.record_consent(
+        request,
+        customer,
+        purpose=data["purpose"],
+        channel=data["channel"],
+        granted=data["granted"],
+        source=data["source"],
+        wording_version=data["wording_version"],
+    )
+    messages.success(request, _("Consent recorded."))
     return redirect("customers:detail", pk=customer.pk)
