@@ -1,8 +1,8 @@
 """The `xiaodai` command: `xiaodai demo`, `xiaodai serve`, and every Django management command.
 
-    xiaodai demo [--customers N] [--seed S] [--reset]   build the demo branch (migrates first)
-    xiaodai serve [--host H] [--port P]                  serve the product with waitress
-    xiaodai <django command> ...                          e.g. `xiaodai migrate`, `xiaodai verify_audit`
+xiaodai demo [--customers N] [--seed S] [--reset]   build the demo branch (migrates first)
+xiaodai serve [--host H] [--port P]                  serve the product with waitress
+xiaodai <django command> ...                          e.g. `xiaodai migrate`, `xiaodai verify_audit`
 """
 
 from __future__ import annotations
