@@ -1,0 +1,107 @@
+"""The demo branch: `build_demo()` generates a deterministic Hangzhou branch and loads it, audited.
+
+result = build_demo(customers=5_000)
+result.logins  # [("Branch head", "head"), ...], every password DEMO_PASSWORD
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from xiaodai.demo.generator import (
+    DEFAULT_CUSTOMERS,
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DEMO_USERNAMES,
+    Drop,
+    generate_drop,
+)
+
+__all__ = [
+    "DEFAULT_CUSTOMERS",
+    "DEFAULT_SEED",
+    "DEMO_PASSWORD",
+    "DEMO_USERNAMES",
+    "DemoError",
+    "DemoResult",
+    "Drop",
+    "build_demo",
+    "demo_logins",
+    "generate_drop",
+]
+
+
+class DemoError(Exception):
+    """The demo cannot be loaded here (the database already holds data); the message says what to do."""
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What `build_demo` loaded: one login per role (role label, username) and the rows per table."""
+
+    logins: list[tuple[str, str]]
+    counts: dict[str, int] = field(default_factory=dict)
+    seed: int = DEFAULT_SEED
+    as_of: date | None = None
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(role label, username) of the demo logins present in the database, in role order."""
+    from django.contrib.auth.models import User
+
+    from xiaodai.core.roles import Role
+
+    present = set(
+        User.objects.filter(username__in=DEMO_USERNAMES.values()).values_list("username", flat=True)
+    )
+    return [(str(Role(role).label), name) for role, name in DEMO_USERNAMES.items() if name in present]
+
+
+def build_demo(
+    customers: int = DEFAULT_CUSTOMERS,
+    seed: int = DEFAULT_SEED,
+    as_of: date | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> DemoResult:
+    """Generate the demo branch and load it in one transaction with its audit event.
+
+    Refuses (DemoError) when the database already holds customers or any of the demo's users or codes:
+    the demo is for an empty database; reset it first (`xiaodai demo --reset`).
+    """
+    from django.contrib.auth.models import User
+
+    from xiaodai.audit.choices import Action
+    from xiaodai.audit.services import record
+    from xiaodai.customers.models import Customer
+    from xiaodai.demo.loader import load_drop
+    from xiaodai.org.models import Branch
+
+    existing = Customer.objects.count()
+    if existing:
+        raise DemoError(
+            f"The database already holds {existing} customers; the demo loads only into an empty database. "
+            "Reset it first (xiaodai demo --reset)."
+        )
+    drop = generate_drop(customers=customers, seed=seed, as_of=as_of or timezone.localdate())
+    taken = sorted(
+        User.objects.filter(username__in=[s.username for s in drop.staff]).values_list("username", flat=True)
+    )
+    if taken or Branch.objects.filter(code=drop.branch.code).exists():
+        what = f"users {', '.join(taken[:5])}" if taken else f"branch {drop.branch.code}"
+        raise DemoError(
+            f"The database already holds the demo's {what}. Reset it first (xiaodai demo --reset)."
+        )
+    with transaction.atomic():
+        counts = load_drop(drop, progress=progress)
+        record(
+            Action.DEMO_LOAD,
+            object_type="demo",
+            detail={"seed": seed, "as_of": drop.as_of.isoformat(), **counts},
+            username="demo",
+        )
+    return DemoResult(logins=demo_logins(), counts=counts, seed=seed, as_of=drop.as_of)
