@@ -168,3 +168,14 @@ class LoanFactory(factory.django.DjangoModelFactory):
 
 def attrs(**kwargs: Any) -> dict[str, Any]:
     return kwargs
+
+
+class OptOutFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.OptOut
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = "phone"
+    recorded_at = factory.LazyFunction(timezone.now)
+    reason = "客户要求不再致电"
+    source = "phone"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time
 
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -26,14 +26,14 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     action = request.GET.get("action", "")
     if action in Action.values:
         events = events.filter(action=action)
-    username = request.GET.get("username", "").strip()[:150]
+    # NUL is dropped: PostgreSQL refuses it in a query parameter, which would turn a typo into a 500.
+    username = request.GET.get("username", "").replace("\x00", "").strip()[:150]
     if username:
         events = events.filter(username=username)
-    tz = timezone.get_current_timezone()
-    if day := parse_date_safe(request.GET.get("from", "")):
-        events = events.filter(occurred_at__gte=datetime.combine(day, time.min, tzinfo=tz))
-    if day := parse_date_safe(request.GET.get("to", "")):
-        events = events.filter(occurred_at__lte=datetime.combine(day, time.max, tzinfo=tz))
+    if start := _local_bound(parse_date_safe(request.GET.get("from", "")), time.min):
+        events = events.filter(occurred_at__gte=start)
+    if end := _local_bound(parse_date_safe(request.GET.get("to", "")), time.max):
+        events = events.filter(occurred_at__lte=end)
     page = Paginator(events.order_by("-id"), 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -42,11 +42,24 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def parse_date_safe(raw: str):  # type: ignore[no-untyped-def]
+def parse_date_safe(raw: str) -> date | None:
     try:
         return parse_date(raw[:10]) if raw else None
     except ValueError:
         return None
+
+
+def _local_bound(day: date | None, at: time) -> datetime | None:
+    """`day` at `at` in local time; None when it has no UTC equivalent (0001-01-01 00:00 +08:00 would be
+    year 0 in UTC and fail inside the query, a 500 instead of an ignored filter)."""
+    if day is None:
+        return None
+    value = datetime.combine(day, at, tzinfo=timezone.get_current_timezone())
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        return None
+    return value
 
 
 @require_POST

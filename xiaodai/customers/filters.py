@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -79,8 +80,11 @@ class CustomerFilter(django_filters.FilterSet):
             & (Q(_latest_expires__isnull=True) | Q(_latest_expires__gt=now))
             & ~Exists(OptOut.objects.filter(Q(channel="") | Q(channel="phone"), customer=OuterRef("pk")))
         )
+        # Coalesce: a customer with no phone record has NULL here, and NOT (NULL AND …) is NULL in SQL,
+        # which would drop them from the "no" list instead of listing them.
         annotated = queryset.annotate(
-            _latest_granted=latest.values("granted")[:1], _latest_expires=latest.values("expires_at")[:1]
+            _latest_granted=Coalesce(Subquery(latest.values("granted")[:1]), Value(False)),
+            _latest_expires=latest.values("expires_at")[:1],
         )
         return annotated.filter(active) if value == "yes" else annotated.exclude(active)
 

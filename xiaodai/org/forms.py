@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
@@ -40,5 +41,10 @@ class StaffCreateForm(forms.Form):
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        validate_password(password)
+        # The similarity check (S-04) needs the new account's own attributes; username and name are
+        # declared before password, so they are already cleaned here when valid.
+        account = User(
+            username=self.cleaned_data.get("username", ""), first_name=self.cleaned_data.get("name", "")
+        )
+        validate_password(password, account)
         return password

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaodai.core.access import actor_of, require_perm
-from xiaodai.core.roles import Perm
+from xiaodai.core.roles import Perm, Role
 from xiaodai.core.scoping import get_scoped_or_404
 from xiaodai.org import services
 from xiaodai.org.exceptions import OrgError
@@ -22,8 +22,10 @@ from xiaodai.org.models import Branch, Staff
 def staff_list(request: HttpRequest) -> HttpResponse:
     staff = Staff.objects.for_staff(request.user).select_related("user", "sub_branch", "team")
     role = request.GET.get("role", "")
-    if role:
+    if role in Role.values:  # anything else (a typo, a NUL byte) is ignored rather than queried
         staff = staff.filter(role=role)
+    else:
+        role = ""
     page = Paginator(staff.order_by("employee_no"), 50).get_page(request.GET.get("page"))
     return render(
         request,
