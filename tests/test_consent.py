@@ -189,6 +189,26 @@ def test_withdrawal_on_one_channel_leaves_another(cast: Cast) -> None:
     assert sms.active
 
 
+def test_opt_out_on_a_channel_overrides_its_consent(cast: Cast) -> None:
+    """C-02: do-not-contact wins over a consent that is still on record."""
+    customer = cast.customers["own"]  # has phone consent from the cast
+    f.OptOutFactory(customer=customer, channel="phone")
+    state = _phone(customer)
+    assert (state.granted, state.opted_out, state.active) == (True, True, False)
+
+
+def test_opt_out_of_all_channels_blocks_every_marketing_channel(cast: Cast) -> None:
+    customer = cast.customers["own"]
+    f.ConsentFactory(customer=customer, channel="sms")
+    f.OptOutFactory(customer=customer, channel="")
+    marketing = [s for s in consent_state(customer) if s.purpose == "marketing"]
+    assert marketing and not any(s.active for s in marketing)
+
+
+def test_consent_state_shows_the_channel_label(cast: Cast) -> None:
+    assert str(_phone(cast.customers["own"]).channel_label) != "phone"
+
+
 def test_no_record_is_not_active(cast: Cast) -> None:
     customer = f.CustomerFactory(sub_branch=cast.sub, owner=cast.staff["mgr"])
     assert not any(s.active for s in consent_state(customer))

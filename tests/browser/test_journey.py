@@ -67,7 +67,10 @@ def test_login_search_open_reveal(live_server: Any, live_cast: Cast, page: Page)
     page.screenshot(path=str(SHOTS / "home-branch-head.png"), full_page=True)
 
     page.click("a[href='/customers/']")
+    page.wait_for_url("**/customers/")
+    expect(page.locator("#id_q")).to_be_visible()
     page.keyboard.press("/")
+    expect(page.locator("#id_q")).to_be_focused()  # the "/" shortcut jumped to the search box
     page.keyboard.type("zhangsan")
     expect(page.get_by_test_id("customer-table").locator("tbody tr")).to_have_count(1)
     expect(page.get_by_test_id("customer-table")).to_contain_text("张*")

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from xiaodai.customers.choices import Channel, ConsentPurpose
-from xiaodai.customers.models import Consent, Customer
+from xiaodai.customers.models import Consent, Customer, OptOut
 
 MAX_QUERY_LENGTH = 50
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -66,10 +66,16 @@ class ChannelConsent:
     granted: bool
     recorded_at: datetime | None
     expired: bool
+    opted_out: bool = False
 
     @property
     def active(self) -> bool:
-        return self.granted and not self.expired
+        # An opt-out (do-not-contact) overrides any marketing consent on its channel.
+        return self.granted and not self.expired and not self.opted_out
+
+    @property
+    def channel_label(self) -> str:
+        return str(Channel(self.channel).label) if self.channel else ""
 
 
 def consent_state(customer: Customer) -> list[ChannelConsent]:
@@ -79,6 +85,7 @@ def consent_state(customer: Customer) -> list[ChannelConsent]:
     for consent in Consent.objects.filter(customer=customer).order_by("recorded_at", "id"):
         latest[(consent.purpose, consent.channel)] = consent
     wanted = [(ConsentPurpose.MARKETING, ch.value) for ch in Channel] + [(ConsentPurpose.CREDIT_REPORT, "")]
+    opted_out = set(OptOut.objects.filter(customer=customer).values_list("channel", flat=True))
     states = []
     for purpose, channel in wanted:
         record = latest.get((purpose, channel))
@@ -89,6 +96,7 @@ def consent_state(customer: Customer) -> list[ChannelConsent]:
                 granted=bool(record and record.granted),
                 recorded_at=record.recorded_at if record else None,
                 expired=bool(record and record.expires_at and record.expires_at <= now),
+                opted_out=purpose == ConsentPurpose.MARKETING and ("" in opted_out or channel in opted_out),
             )
         )
     return states

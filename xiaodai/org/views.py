@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from xiaodai.core.access import actor_of, require_perm
@@ -63,7 +64,10 @@ def staff_create(request: HttpRequest) -> HttpResponse:
         except OrgError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, data["username"])
+            messages.success(
+                request,
+                _("Staff %(username)s created; they can log in now.") % {"username": data["username"]},
+            )
             return redirect("org:staff_list")
     return render(request, "org/staff_form.html", {"form": form, "nav": "staff"})
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext
 
 from xiaodai.customers.choices import LoanKind, LoanStatus
 from xiaodai.customers.models import CreditLine, Customer, Loan
@@ -128,7 +129,7 @@ def chart_option(
         "legend": {"top": 0},
         "grid": {"left": 60, "right": 20, "bottom": 40, "top": 40},
         "xAxis": {"type": "category", "data": [g.label for g in groups], "axisLabel": {"interval": 0}},
-        "yAxis": {"type": "value", "name": "万元"},
+        "yAxis": {"type": "value", "name": gettext("10k yuan")},
         "series": [
             {"name": title_limit, "type": "bar", "data": [wan(g.limit) for g in groups]},
             {"name": title_drawn, "type": "bar", "data": [wan(g.drawn) for g in groups]},

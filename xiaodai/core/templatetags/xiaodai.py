@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from xiaodai.core import masking
 from xiaodai.core.formatting import to_money, wan
+from xiaodai.core.roles import Role
 
 register = template.Library()
 
@@ -41,6 +42,14 @@ def pct(value: Decimal | float | None) -> str:
     if value is None:
         return "—"
     return f"{Decimal(str(value)).quantize(Decimal('0.01'))}%"
+
+
+@register.filter
+def role_label(value: str | None) -> str:
+    """An audit event keeps the role code it happened under; show its name in the reader's language."""
+    if value in Role.values:
+        return str(Role(value).label)
+    return value or "—"
 
 
 @register.simple_tag(takes_context=True)
