@@ -35,18 +35,26 @@ YES_NO = (("yes", _("Yes")), ("no", _("No")))
 
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_q", label=_("Search"), max_length=100)
-    sub_branch = django_filters.ModelChoiceFilter(queryset=SubBranch.objects.none(), label=_("Sub-branch"))
+    sub_branch = django_filters.ModelChoiceFilter(
+        queryset=SubBranch.objects.none(), label=_("Sub-branch"), empty_label=_("All")
+    )
     tag = django_filters.ModelChoiceFilter(
-        field_name="tags", queryset=Tag.objects.filter(kind=TagKind.SEGMENT), label=_("Segment")
+        field_name="tags",
+        queryset=Tag.objects.filter(kind=TagKind.SEGMENT),
+        label=_("Segment"),
+        empty_label=_("All"),
     )
     circle = django_filters.ModelChoiceFilter(
-        field_name="tags", queryset=Tag.objects.filter(kind=TagKind.CIRCLE), label=_("Circle")
+        field_name="tags",
+        queryset=Tag.objects.filter(kind=TagKind.CIRCLE),
+        label=_("Circle"),
+        empty_label=_("All"),
     )
     credit_line = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_credit_line", label=_("Credit line")
+        choices=YES_NO, method="filter_credit_line", label=_("Credit line"), empty_label=_("All")
     )
     phone_consent = django_filters.ChoiceFilter(
-        choices=YES_NO, method="filter_phone_consent", label=_("Phone consent")
+        choices=YES_NO, method="filter_phone_consent", label=_("Phone consent"), empty_label=_("All")
     )
     sort = django_filters.ChoiceFilter(
         choices=[(k, k) for k in SORTS], method="filter_sort", label=_("Sort"), empty_label=None

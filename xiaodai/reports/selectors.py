@@ -93,8 +93,9 @@ def portfolio(customers: QuerySet[Customer], group: str | None) -> tuple[Figures
     if group is None:
         return rows[None], []
     for value, row in rows.items():
-        row.label = "—" if value is None else str(value)
-    groups = sorted(rows.values(), key=lambda f: f.label)
+        row.label = gettext("Not in a team") if value is None else str(value)
+    # Customers outside any team sort last: they are the branch's unallocated stock.
+    groups = sorted(rows.values(), key=lambda f: (f.label == gettext("Not in a team"), f.label))
     total = Figures()
     for g in groups:
         for name in SUMMED:

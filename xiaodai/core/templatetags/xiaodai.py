@@ -45,6 +45,12 @@ def pct(value: Decimal | float | None) -> str:
 
 
 @register.filter
+def num(value: int | None) -> str:
+    """Counts with comma grouping whatever the locale (zh-hans formats group nothing)."""
+    return "—" if value is None else f"{int(value):,}"
+
+
+@register.filter
 def role_label(value: str | None) -> str:
     """An audit event keeps the role code it happened under; show its name in the reader's language."""
     if value in Role.values:
