@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "xiaodai.audit",
     "xiaodai.org",
     "xiaodai.customers",
+    "xiaodai.ingest",
     "xiaodai.reports",
 ]
 

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaodai.core.models import Lineage
 from xiaodai.customers import choices as c
 from xiaodai.customers.querysets import CustomerQuerySet, EnterpriseQuerySet, HoldingQuerySet
 from xiaodai.customers.validators import validate_id_number, validate_mobile
@@ -19,7 +20,7 @@ MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 RATE: dict[str, Any] = {"max_digits": 7, "decimal_places": 4}  # percent per year, e.g. 3.4500
 
 
-class Enterprise(models.Model):
+class Enterprise(Lineage):
     """An employer known to the branch; payroll (代发) partners pay salaries through us."""
 
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="enterprises")
@@ -35,7 +36,7 @@ class Enterprise(models.Model):
         return self.name
 
 
-class Tag(models.Model):
+class Tag(Lineage):
     """A segment tag or a circle (圈层) a customer belongs to."""
 
     code = models.CharField(max_length=32, unique=True)
@@ -49,7 +50,7 @@ class Tag(models.Model):
         return self.name
 
 
-class Customer(models.Model):
+class Customer(Lineage):
     """A personal customer of the branch, with a summary of what they hold."""
 
     customer_no = models.CharField(_("customer number"), max_length=20, unique=True)
@@ -97,7 +98,7 @@ class Customer(models.Model):
         return years - ((day.month, day.day) < (self.birth_date.month, self.birth_date.day))
 
 
-class ContactPoint(models.Model):
+class ContactPoint(Lineage):
     """A way to reach a customer. `tail` (last four digits) lets staff search without the full number."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
@@ -142,7 +143,7 @@ class ImmutableRecord(models.Model):
         raise ImmutableRecordError(type(self).__name__)
 
 
-class Consent(ImmutableRecord):
+class Consent(Lineage, ImmutableRecord):
     """One consent event: a grant or a withdrawal, with its evidence. The latest per purpose+channel wins."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="consents")
@@ -163,7 +164,7 @@ class Consent(ImmutableRecord):
         indexes = [models.Index(fields=["customer", "purpose", "channel", "-recorded_at"])]
 
 
-class OptOut(ImmutableRecord):
+class OptOut(Lineage, ImmutableRecord):
     """The customer asked not to be contacted (on one channel, or on all when channel is blank)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="opt_outs")
@@ -179,7 +180,7 @@ class OptOut(ImmutableRecord):
         ordering = ["-recorded_at"]
 
 
-class CreditLine(models.Model):
+class CreditLine(Lineage):
     """An approved consumer credit line (授信): limit, what is drawn (用信), dates and price with APR."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="credit_lines")
@@ -210,7 +211,7 @@ class CreditLine(models.Model):
         return self.limit - self.drawn
 
 
-class Loan(models.Model):
+class Loan(Lineage):
     """A loan on the book: consumer, mortgage or business."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="loans")
@@ -232,7 +233,7 @@ class Loan(models.Model):
         ordering = ["-disbursed_on"]
 
 
-class Card(models.Model):
+class Card(Lineage):
     """A credit card: limit, usage and delinquency."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="cards")
@@ -246,7 +247,7 @@ class Card(models.Model):
     objects = HoldingQuerySet.as_manager()
 
 
-class Deposit(models.Model):
+class Deposit(Lineage):
     """A deposit or wealth holding; their sum is the customer's AUM."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="deposits")
@@ -259,7 +260,7 @@ class Deposit(models.Model):
     objects = HoldingQuerySet.as_manager()
 
 
-class Application(models.Model):
+class Application(Lineage):
     """A loan application and how far it got (for the unfinished-application pool)."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="applications")
@@ -275,3 +276,22 @@ class Application(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+
+
+class PayrollLink(Lineage):
+    """An enterprise pays this customer's salary through the bank (代发): the basis of payroll pools."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payroll_links")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="payroll_links")
+    monthly_amount = models.DecimalField(_("monthly amount"), **MONEY)
+    first_paid_on = models.DateField(_("first paid on"))
+    last_paid_on = models.DateField(_("last paid on"))
+
+    objects = HoldingQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "enterprise"], name="payroll_link_customer_enterprise"
+            )
+        ]

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from xiaodai.customers import choices as c
+from django.db.models import TextChoices
+
 from xiaodai.core.roles import Role
+from xiaodai.customers import choices as c
 from xiaodai.org.choices import BusinessLine, TeamKind
 
 CONTRACT_VERSION = "1.0"
@@ -97,8 +99,8 @@ class Feed:
         return next(col for col in self.columns if col.name == name)
 
 
-def _choices(enum: type[StrEnum] | type) -> tuple[str, ...]:
-    return tuple(str(v) for v in enum.values)  # type: ignore[attr-defined]
+def _choices(enum: type[TextChoices]) -> tuple[str, ...]:
+    return tuple(str(v) for v in enum.values)
 
 
 def _customer_ref() -> Column:
@@ -217,7 +219,9 @@ FEEDS_LIST: tuple[Feed, ...] = (
             Column("monthly_income", T.MONEY, required=False, example="18000.00", min_value="0"),
             Column("address", T.TEXT, required=False, example="杭州市西湖区文三路1号", max_length=200),
             Column("district", T.TEXT, required=False, example="西湖区", max_length=50),
-            Column("sub_branch_code", T.CODE, example="HZ01", max_length=16, refers_to=("sub_branches", "code")),
+            Column(
+                "sub_branch_code", T.CODE, example="HZ01", max_length=16, refers_to=("sub_branches", "code")
+            ),
             Column(
                 "owner_employee_no",
                 T.CODE,
@@ -310,7 +314,9 @@ FEEDS_LIST: tuple[Feed, ...] = (
             Column("expires_on", T.DATE, example="2027-06-01"),
             Column("last_drawn_on", T.DATE, required=False, example="", not_after_data_date=True),
             Column("rate", T.RATE, example="3.45", min_value="0"),
-            Column("apr", T.RATE, example="3.50", min_value="0", description="Annual percentage rate 年化利率"),
+            Column(
+                "apr", T.RATE, example="3.50", min_value="0", description="Annual percentage rate 年化利率"
+            ),
             Column("status", T.CHOICE, choices=_choices(c.CreditLineStatus), example="active"),
         ),
         sums=("limit", "drawn"),
@@ -327,7 +333,9 @@ FEEDS_LIST: tuple[Feed, ...] = (
             Column("kind", T.CHOICE, choices=_choices(c.LoanKind), example="consumer"),
             Column("product", T.TEXT, example="消费贷", max_length=50),
             Column("amount", T.MONEY, example="100000.00", min_value="0"),
-            Column("balance", T.MONEY, example="80000.00", min_value="0", description="Must not exceed amount"),
+            Column(
+                "balance", T.MONEY, example="80000.00", min_value="0", description="Must not exceed amount"
+            ),
             Column("rate", T.RATE, example="3.60", min_value="0"),
             Column("apr", T.RATE, example="3.65", min_value="0"),
             Column("status", T.CHOICE, choices=_choices(c.LoanStatus), example="normal"),
@@ -396,7 +404,9 @@ FEEDS_LIST: tuple[Feed, ...] = (
         key=("customer_no", "enterprise_code"),
         columns=(
             _customer_ref(),
-            Column("enterprise_code", T.CODE, example="91330106MA2KXXXX1X", refers_to=("enterprises", "code")),
+            Column(
+                "enterprise_code", T.CODE, example="91330106MA2KXXXX1X", refers_to=("enterprises", "code")
+            ),
             Column("monthly_amount", T.MONEY, example="18000.00", min_value="0"),
             Column("first_paid_on", T.DATE, example="2021-07-15", not_after_data_date=True),
             Column("last_paid_on", T.DATE, example="2026-11-15", not_after_data_date=True),
@@ -415,7 +425,9 @@ FEEDS_LIST: tuple[Feed, ...] = (
             _customer_ref(),
             Column("contacted_at", T.DATETIME, example="2025-06-03 10:12:00", not_after_data_date=True),
             Column("channel", T.CHOICE, choices=_choices(c.Channel), example="phone"),
-            Column("employee_no", T.CODE, required=False, example="E00012", refers_to=("staff", "employee_no")),
+            Column(
+                "employee_no", T.CODE, required=False, example="E00012", refers_to=("staff", "employee_no")
+            ),
             Column("outcome", T.TEXT, example="interested", max_length=32),
             Column("product", T.TEXT, required=False, example="消费贷", max_length=50),
             Column("amount", T.MONEY, required=False, example="0.00", min_value="0"),

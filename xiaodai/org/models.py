@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from xiaodai.core.models import Lineage
 from xiaodai.org.choices import BusinessLine, Role, TeamKind
 from xiaodai.org.querysets import StaffQuerySet, TeamQuerySet
 
@@ -36,7 +37,7 @@ class Branch(models.Model):
         return self.name
 
 
-class SubBranch(models.Model):
+class SubBranch(Lineage):
     """A sub-branch (支行) of a branch, usually one per city district."""
 
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="sub_branches")
@@ -53,7 +54,7 @@ class SubBranch(models.Model):
         return self.name
 
 
-class Team(models.Model):
+class Team(Lineage):
     """A team inside a branch or sub-branch; strike (攻坚) and follow-up (跟进) teams work in pairs."""
 
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="teams")
@@ -74,7 +75,7 @@ class Team(models.Model):
         return self.name
 
 
-class Staff(models.Model):
+class Staff(Lineage):
     """A person at the bank, linked to one login; role and business line decide what they may do."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="staff")
