@@ -20,6 +20,10 @@ class Action(models.TextChoices):
     STAFF_DEACTIVATE = "staff.deactivate", _("Staff account disabled")
     API_TOKEN_CREATE = "api.token_create", _("API token issued")
     DEMO_LOAD = "data.demo_load", _("Demo branch loaded")
+    IMPORT_QUEUE = "import.queue", _("Data drop queued")
+    IMPORT_RUN = "import.run", _("Data drop loaded")
+    IMPORT_ROLLBACK = "import.rollback", _("Data drop rolled back")
+    FEED_SETTING = "import.feed_setting", _("Feed setting changed")
     AUDIT_VERIFY = "audit.verify", _("Audit chain verified")
 
 

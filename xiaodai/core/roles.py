@@ -28,6 +28,8 @@ class Perm(models.TextChoices):
     MANAGE_STAFF = "manage_staff", _("Manage staff accounts")
     VIEW_AUDIT = "view_audit", _("Read the audit trail")
     USE_API = "use_api", _("Use the API")
+    VIEW_IMPORTS = "view_imports", _("See data-drop import runs")
+    MANAGE_IMPORTS = "manage_imports", _("Run, upload and roll back data drops")
 
 
 _FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API}
@@ -35,14 +37,14 @@ _FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API}
 # Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;
 # the auditor reads the audit trail only. Revealing is for the roles that contact customers.
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF}),
+    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF, Perm.VIEW_IMPORTS}),
     Role.TEAM_LEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF}),
     Role.LOAN_MANAGER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
     Role.TELEMARKETER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
     Role.LOBBY_MANAGER: frozenset(_FRONT_LINE),
     Role.CORPORATE_RM: frozenset(_FRONT_LINE),
     Role.WEALTH_ADVISOR: frozenset(_FRONT_LINE),
-    Role.OPS_ADMIN: frozenset({Perm.VIEW_STAFF, Perm.MANAGE_STAFF}),
+    Role.OPS_ADMIN: frozenset({Perm.VIEW_STAFF, Perm.MANAGE_STAFF, Perm.VIEW_IMPORTS, Perm.MANAGE_IMPORTS}),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
 }
 
