@@ -205,7 +205,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
             Column("name", T.TEXT, example="张三", max_length=50),
             Column("gender", T.CHOICE, choices=_choices(c.Gender), example="M"),
             Column("birth_date", T.DATE, example="1988-04-12", not_after_data_date=True),
-            Column("id_number", T.ID_NUMBER, example="110105198804120014"),
+            Column("id_number", T.ID_NUMBER, example="330106198804120013"),
             Column("occupation", T.TEXT, required=False, example="工程师", max_length=50),
             Column("employer_name", T.TEXT, required=False, example="杭州某科技有限公司", max_length=100),
             Column(

@@ -1,0 +1,122 @@
+"""The daily data drop end to end through the services: load, figures, duplicates, re-delivery, rollback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import drops
+from tests.conftest import Cast
+from xiaodai.audit.models import AuditEvent
+from xiaodai.customers.models import Consent, ContactPoint, CreditLine, Customer, Loan
+from xiaodai.ingest import services
+from xiaodai.ingest.choices import RunStatus, Trigger
+from xiaodai.ingest.models import ImportRun
+
+
+def _ingest(folder: Path) -> ImportRun:
+    return services.run_ingest(folder, trigger=Trigger.CLI)
+
+
+@pytest.fixture
+def drop(tmp_path: Path, cast: Cast) -> Path:
+    return drops.basic_drop(tmp_path / "20261128", cast.branch.code)
+
+
+def test_a_good_drop_loads_every_file(drop: Path) -> None:
+    run = _ingest(drop)
+    assert run.status == RunStatus.LOADED, list(run.errors.values_list("filename", "line", "code"))[:5]
+    assert Customer.objects.filter(customer_no__startswith="C9").count() == 3
+
+
+def test_figures_per_file_add_up(drop: Path) -> None:
+    run = _ingest(drop)
+    loans = run.files.get(feed="loans")
+    assert (loans.rows_read, loans.rows_loaded, loans.rows_updated, loans.rows_rejected) == (3, 3, 0, 0)
+
+
+def test_control_totals_reconcile(drop: Path) -> None:
+    run = _ingest(drop)
+    lines = run.files.get(feed="credit_lines")
+    assert lines.sums_in == lines.sums_out == {"limit": "600000.00", "drawn": "0.00"}
+    assert lines.reconciled
+
+
+def test_loaded_rows_carry_lineage(drop: Path) -> None:
+    run = _ingest(drop)
+    loan = Loan.objects.get(loan_no="XLN000000000")
+    assert (loan.ingest_batch, str(loan.data_date)) == (run.pk, "2026-11-28")
+
+
+def test_contact_tail_and_pinyin_are_derived(drop: Path) -> None:
+    _ingest(drop)
+    customer = Customer.objects.get(customer_no="C9000000001")
+    assert (customer.name_pinyin, customer.contact_points.get().tail) == ("zhangsan", "0000")
+
+
+def test_the_same_drop_twice_is_a_duplicate(drop: Path) -> None:
+    _ingest(drop)
+    second = _ingest(drop)
+    assert second.status == RunStatus.DUPLICATE
+    assert Loan.objects.filter(customer__customer_no__startswith="C9").count() == 3
+
+
+def test_a_changed_row_is_updated_and_others_unchanged(drop: Path, cast: Cast) -> None:
+    _ingest(drop)
+    loans = [drops.row("loans", customer_no=f"C9{i + 1:09d}", loan_no=f"XLN{i:09d}") for i in range(3)]
+    loans[1]["balance"] = "70000.00"
+    drops.write_csv(drop, "loans", loans)
+    drops.write_manifest(drop, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    run = _ingest(drop)
+    figures = run.files.get(feed="loans")
+    assert (figures.rows_loaded, figures.rows_updated, figures.rows_unchanged) == (0, 1, 2)
+
+
+def test_a_corrected_redelivery_replaces_the_slice(drop: Path, cast: Cast) -> None:
+    first = _ingest(drop)
+    loans = [drops.row("loans", customer_no="C9000000001", loan_no="XLN000000000", balance="1.00")]
+    drops.write_csv(drop, "loans", loans)
+    second = _ingest(drop)
+    first.refresh_from_db()
+    assert (second.status, first.status) == (RunStatus.LOADED, RunStatus.SUPERSEDED)
+    assert list(
+        Loan.objects.filter(customer__customer_no__startswith="C9").values_list("balance", flat=True)
+    ) == [1]
+
+
+def test_rollback_deletes_what_the_run_added(drop: Path) -> None:
+    run = _ingest(drop)
+    services.rollback_run(run.pk, by=None)
+    assert not Customer.objects.filter(customer_no__startswith="C9").exists()
+    assert not Consent.objects.filter(customer__customer_no__startswith="C9").exists()
+
+
+def test_rollback_restores_what_the_run_changed(drop: Path, cast: Cast) -> None:
+    _ingest(drop)
+    loans = [drops.row("loans", customer_no="C9000000001", loan_no="XLN000000000", balance="5.00")]
+    drops.write_csv(drop, "loans", loans)
+    drops.write_manifest(drop, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    second = _ingest(drop)
+    services.rollback_run(second.pk, by=None)
+    assert Loan.objects.get(loan_no="XLN000000000").balance == 80000
+
+
+def test_only_the_latest_run_rolls_back(drop: Path, cast: Cast) -> None:
+    first = _ingest(drop)
+    drops.write_manifest(drop, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    _ingest(drop)
+    with pytest.raises(services.IngestError) as caught:
+        services.rollback_run(first.pk, by=None)
+    assert caught.value.code == "not_latest"
+
+
+def test_a_run_is_audited(drop: Path) -> None:
+    run = _ingest(drop)
+    assert AuditEvent.objects.filter(action="import.run", object_id=str(run.pk)).exists()
+
+
+def test_existing_rows_of_the_cast_are_untouched(drop: Path, cast: Cast) -> None:
+    before = CreditLine.objects.count() + ContactPoint.objects.count()
+    _ingest(drop)
+    assert CreditLine.objects.count() + ContactPoint.objects.count() == before + 6

@@ -1,0 +1,278 @@
+"""Loading one file of a drop: header checks, validation while streaming, staging, merging, reconciling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from xiaodai.customers.models import Tag
+from xiaodai.ingest.contract import FEEDS, Feed, Target, credit_data_columns
+from xiaodai.ingest.drop import Drop, DropFile
+from xiaodai.ingest.load import StagedFeed
+from xiaodai.ingest.models import ImportFile, ImportRun
+from xiaodai.ingest.progress import write_progress
+from xiaodai.ingest.readers import FileProblem, open_table
+from xiaodai.ingest.small import SMALL_FEEDS, load_small
+from xiaodai.ingest.targets import TARGETS
+from xiaodai.ingest.validate import RowProblem, RowValidator
+
+BATCH = 5_000
+
+
+class Refused(Exception):
+    """A file was refused: the drop's transaction rolls back and nothing changes."""
+
+
+@dataclass
+class FeedResult:
+    file: ImportFile
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def load_feed(
+    run: ImportRun, drop: Drop, item: DropFile, *, quarantine: bool, rows_before: int
+) -> FeedResult:
+    feed = FEEDS[item.feed]
+    record = ImportFile(
+        feed=feed.name,
+        filename=item.path.name,
+        file_format=item.format,
+        sha256=item.sha256,
+        size_bytes=item.size,
+        mode="quarantine" if quarantine else "reject_file",
+        control=item.control,
+        accepted=True,
+    )
+    result = FeedResult(record)
+    if feed.target is Target.LAKE:
+        _load_lake(run, drop, item, feed, result, quarantine)
+    else:
+        try:
+            _load_database(run, drop, item, feed, result, quarantine, rows_before)
+        except FileProblem as exc:
+            _refuse(result, exc.line, "", exc.code, exc.message)
+    _check_control(result)
+    record.reconciled = (
+        record.accepted
+        and record.sums_in == record.sums_out
+        and record.rows_read
+        == (record.rows_loaded + record.rows_updated + record.rows_unchanged + record.rows_rejected)
+    )
+    return result
+
+
+def _refuse(result: FeedResult, line: int | None, column: str, code: str, message: str) -> None:
+    result.file.accepted = False
+    result.file.message = message
+    result.problems.append(RowProblem(line or 0, column, code, message, ""))
+
+
+def _check_header(header: list[str], feed: Feed, result: FeedResult) -> bool:
+    credit = credit_data_columns(header)
+    if credit:
+        message = f"credit-bureau data ({', '.join(credit)}) may only come through licensed bureaus (C-10)"
+        _refuse(result, 1, ",".join(credit), "credit_data", message)
+        return False
+    missing = [c for c in feed.column_names if c not in header]
+    extra = [c for c in header if c not in feed.column_names]
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if missing or extra or dupes:
+        parts = []
+        if missing:
+            parts.append(f"missing columns: {', '.join(missing)}")
+        if extra:
+            parts.append(f"columns not in the contract: {', '.join(extra)}")
+        if dupes:
+            parts.append(f"repeated columns: {', '.join(dupes)}")
+        _refuse(result, 1, "", "columns", "; ".join(parts))
+        return False
+    return True
+
+
+def _load_database(
+    run: ImportRun,
+    drop: Drop,
+    item: DropFile,
+    feed: Feed,
+    result: FeedResult,
+    quarantine: bool,
+    rows_before: int,
+) -> None:
+    record = result.file
+    with open_table(item.path, encoding=drop.encoding) as reader:
+        record.encoding = reader.encoding
+        if not _check_header(reader.header, feed, result):
+            return
+        validator = RowValidator(feed, reader.header, drop.data_date)
+        total_estimate = drop.estimated_rows
+        bad_lines: set[int] = set()
+        sums = {c: Decimal(0) for c in feed.sums}
+        sum_index = [(c, feed.column_names.index(c)) for c in feed.sums]
+        tags = {t.code: t.pk for t in Tag.objects.all()} if feed.name == "customers" else {}
+        tag_index = feed.column_names.index("tags") if feed.name == "customers" else -1
+        customer_tags: dict[int, tuple[str, ...]] = {}
+        small_rows: list[tuple[int, dict[str, Any]]] = []
+        staged = None
+        if feed.name not in SMALL_FEEDS:
+            staged = StagedFeed(
+                feed,
+                TARGETS[feed.name],
+                run_id=run.pk,
+                data_date=drop.data_date,
+                branch_id=run.branch_id or 0,
+            )
+            staged.create()
+        batch: list[tuple[int, list[Any]]] = []
+        for line, cells in reader.rows():
+            record.rows_read += 1
+            values, problems = validator.check(line, cells)
+            if values is not None and tag_index >= 0 and values[tag_index]:
+                unknown = [t for t in values[tag_index] if t not in tags]
+                if unknown:
+                    message = f"tag {unknown[0]} is neither in this drop nor in the database"
+                    problems = [RowProblem(line, "tags", "unknown_reference", message, unknown[0])]
+                    values = None
+                else:
+                    customer_tags[line] = values[tag_index]
+            if values is None:
+                result.problems.extend(problems)
+                bad_lines.add(line)
+                if not quarantine and len(result.problems) > 100_000:
+                    break  # refused anyway; enough to fix the file
+                continue
+            for column, index in sum_index:
+                if values[index] is not None:
+                    sums[column] += values[index]
+            if staged is None:
+                small_rows.append((line, dict(zip(feed.column_names, values, strict=True))))
+            else:
+                batch.append((line, values))
+                if len(batch) >= BATCH:
+                    staged.stage(batch)
+                    batch = []
+                    write_progress(run.pk, rows_before + record.rows_read, total_estimate, feed.name)
+        if staged is not None and batch:
+            staged.stage(batch)
+    write_progress(run.pk, rows_before + record.rows_read, drop.estimated_rows, feed.name)
+    if bad_lines and not quarantine:
+        record.accepted = False
+        record.rows_rejected = len(bad_lines)
+        record.message = f"{len(bad_lines)} bad rows; the feed is set to refuse the file on any bad row"
+        return
+    if staged is None:
+        figures = load_small(
+            feed.name, small_rows, run_id=run.pk, data_date=drop.data_date, branch_id=run.branch_id or 0
+        )
+        result.problems.extend(figures.problems)
+        if figures.problems and not quarantine:
+            record.accepted = False
+            record.message = "rows point at unknown records"
+            return
+        record.rows_loaded, record.rows_updated, record.rows_unchanged = (
+            figures.loaded,
+            figures.updated,
+            figures.unchanged,
+        )
+        record.rows_rejected = len(bad_lines) + figures.rejected
+        record.sums_in = record.sums_out = {}
+        return
+    _merge(staged, result, quarantine, bad_lines, customer_tags, tags)
+    record.sums_in = {c: str(v.quantize(Decimal("0.01"))) for c, v in sums.items()}
+    if record.accepted and result.problems and quarantine:
+        # Rows dropped while merging (unknown references) leave the totals: recompute over what was staged.
+        record.sums_in = staged.sums_staged()
+    staged.drop()
+
+
+def _merge(
+    staged: StagedFeed,
+    result: FeedResult,
+    quarantine: bool,
+    bad_lines: set[int],
+    customer_tags: dict[int, tuple[str, ...]],
+    tags: dict[str, int],
+) -> None:
+    record = result.file
+    problems = staged.resolve(quarantine)
+    new, changed, same, evidence = staged.classify(quarantine)
+    problems += evidence
+    result.problems.extend(problems)
+    if problems and not quarantine:
+        record.accepted = False
+        record.rows_rejected = len({p.line for p in problems})
+        record.message = "rows point at unknown records or change immutable evidence"
+        return
+    relink = staged.changed_lines() if customer_tags or staged.feed.name == "customers" else set()
+    staged.keep_before_images()
+    staged.apply()
+    staged.after_apply(relink, customer_tags, tags)
+    record.rows_loaded, record.rows_updated, record.rows_unchanged = new, changed, same
+    record.rows_rejected = len(bad_lines) + len({p.line for p in problems})
+    record.sums_out = staged.sums_out()
+
+
+def _load_lake(
+    run: ImportRun, drop: Drop, item: DropFile, feed: Feed, result: FeedResult, quarantine: bool
+) -> None:
+    from xiaodai.lake.writer import stage_lake_feed
+
+    record = result.file
+    lake = stage_lake_feed(
+        feed,
+        item.path,
+        fmt=item.format,
+        encoding=drop.encoding or "",
+        batch_id=run.pk,
+        data_date=drop.data_date,
+        quarantine=quarantine,
+    )
+    record.rows_read, record.rows_loaded, record.rows_rejected = (
+        lake.rows_read,
+        lake.rows_loaded,
+        lake.rows_rejected,
+    )
+    record.sums_in, record.sums_out = lake.sums_in, lake.sums_out
+    for e in lake.errors:
+        result.problems.append(RowProblem(e.line or 0, e.field, e.code, e.message, e.value))
+    if lake.file_problem is not None:
+        _refuse(result, None, "", *lake.file_problem)
+    elif lake.rows_rejected and not quarantine:
+        record.accepted = False
+        record.message = f"{lake.rows_rejected} bad rows; the feed is set to refuse the file on any bad row"
+
+
+def _check_control(result: FeedResult) -> None:
+    """The manifest's control totals must match what was read (rows) and, with no bad rows, the sums."""
+    record, control = result.file, result.file.control
+    if not record.accepted or not control:
+        return
+    rows = control.get("rows")
+    if rows is not None and int(rows) != record.rows_read:
+        _refuse(
+            result,
+            None,
+            "",
+            "control_rows",
+            f"the manifest declares {rows} rows; the file holds {record.rows_read}",
+        )
+        return
+    if record.rows_rejected:
+        return
+    for column, declared in dict(control.get("sums", {})).items():
+        found = record.sums_in.get(column)
+        if found is None or Decimal(str(declared)) != Decimal(found):
+            _refuse(
+                result,
+                None,
+                column,
+                "control_sums",
+                f"the manifest declares {column} = {declared}; the file sums to {found}",
+            )
+            return
+
+
+def vendor_is_sqlite() -> bool:
+    return connection.vendor == "sqlite"

@@ -1,0 +1,415 @@
+"""Set-based loading of one validated database feed: stage, resolve references, classify, keep before-images,
+update changed rows, insert new ones, reconcile. Runs inside the drop's transaction (the caller owns it).
+
+Staging is a temporary table filled by `executemany` (SQLite) or `COPY` (PostgreSQL); everything after that is
+SQL over whole sets, so a million rows cost a handful of statements, not a million round trips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
+from django.db.models import NOT_PROVIDED
+from django.utils import timezone
+
+from xiaodai.customers.models import Customer
+from xiaodai.ingest.contract import Feed, Type
+from xiaodai.ingest.models import RowVersion
+from xiaodai.ingest.targets import TableTarget
+from xiaodai.ingest.validate import RowProblem
+
+CHUNK = 5_000
+_ENCODER = DjangoJSONEncoder()
+
+
+class FileRefused(Exception):
+    """The file cannot be loaded in reject mode: the drop is refused whole."""
+
+
+@dataclass
+class FeedFigures:
+    loaded: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    sums_out: dict[str, str] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def row_hash(values: Iterable[Any]) -> str:
+    """16 hex digits over the row's loaded values: equal hashes mean nothing changed."""
+    text = "\x1f".join("" if v is None else str(v) for v in values)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _adapter(kind: Type | None) -> Any:
+    """Python value -> what the raw driver stores, matching what Django itself writes for that field."""
+    if connection.vendor != "sqlite":
+        return None
+    if kind is Type.DATETIME:
+        return lambda v: None if v is None else timezone.make_naive(v, UTC).isoformat(" ")
+    if kind in (Type.MONEY, Type.RATE):
+        return lambda v: None if v is None else str(v)
+    if kind is Type.DATE:
+        return lambda v: None if v is None else v.isoformat()
+    if kind is Type.BOOL:
+        return lambda v: None if v is None else int(v)
+    return None
+
+
+class StagedFeed:
+    """The temporary staging table of one feed, and the SQL that merges it into its target table."""
+
+    def __init__(
+        self, feed: Feed, target: TableTarget, *, run_id: int, data_date: date, branch_id: int
+    ) -> None:
+        self.feed, self.target = feed, target
+        self.run_id, self.data_date, self.branch_id = run_id, data_date, branch_id
+        self.name = f"stg_{feed.name}"
+        self.columns = [c for c in feed.column_names if c not in target.skip]
+        self.index = [feed.column_names.index(c) for c in self.columns]
+        model_fields = {f.column: f for f in target.model._meta.concrete_fields}
+        # Optional cells the table cannot hold as NULL take the model's default ("" for text).
+        self.fill: list[tuple[int, Any]] = []
+        for pos, col in enumerate(self.columns):
+            db_col = target.copy.get(col)
+            if db_col is None:
+                continue
+            f = model_fields[db_col]
+            if not f.null:
+                default = (
+                    f.get_default()
+                    if f.default is not NOT_PROVIDED
+                    else ("" if f.empty_strings_allowed else None)
+                )
+                if default is not None:
+                    self.fill.append((pos, default))
+        # Columns the feed does not carry (a customer's AUM comes from deposits) start at the model's default.
+        written = set(target.copy.values()) | set(target.computed) | {r.db_column for r in target.refs}
+        written |= {"id", "ingest_batch", "data_date", "row_hash", target.branch_column, *target.timestamps}
+        self.defaults = [
+            (f.column, f.get_default())
+            for f in target.model._meta.concrete_fields
+            if f.column not in written and not f.null and f.default is not NOT_PROVIDED
+        ]
+        # Columns the feed does not carry (a customer's AUM comes from deposits) start at the model's default.
+        written = set(target.copy.values()) | set(target.computed) | {r.db_column for r in target.refs}
+        written |= {"id", "ingest_batch", "data_date", "row_hash", target.branch_column, *target.timestamps}
+        self.defaults = [
+            (f.column, f.get_default())
+            for f in target.model._meta.concrete_fields
+            if f.column not in written and not f.null and f.default is not NOT_PROVIDED
+        ]
+        types = [feed.column(c).type for c in self.columns]
+        self.adapters = [(i, a) for i, a in enumerate(_adapter(t) for t in types) if a is not None]
+        self.staged = 0
+
+    def create(self) -> None:
+        cols = ", ".join(
+            f"{_q('c_' + c)} TEXT" if connection.vendor == "sqlite" else f"{_q('c_' + c)} {self._pg_type(c)}"
+            for c in self.columns
+        )
+        computed = "".join(f", {_q('x_' + c)} TEXT" for c in self.target.computed)
+        refs = "".join(f", {_q('r_' + r.db_column)} BIGINT" for r in self.target.refs)
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.name}")
+            cur.execute(
+                f"CREATE TEMPORARY TABLE {self.name} (line BIGINT, hash VARCHAR(16), {cols}{computed}{refs}, "
+                "target_id BIGINT)"
+            )
+
+    def _pg_type(self, column: str) -> str:
+        kind = self.feed.column(column).type
+        return {
+            Type.MONEY: "NUMERIC(16,2)",
+            Type.RATE: "NUMERIC(7,4)",
+            Type.INT: "BIGINT",
+            Type.DATE: "DATE",
+            Type.DATETIME: "TIMESTAMPTZ",
+            Type.BOOL: "BOOLEAN",
+        }.get(kind, "TEXT")
+
+    def stage(self, rows: list[tuple[int, list[Any]]]) -> None:
+        """Write validated rows (line, values in contract order) to the staging table."""
+        out = []
+        compute = self.target.compute
+        for line, values in rows:
+            picked = [values[i] for i in self.index]
+            for pos, default in self.fill:
+                if picked[pos] is None:
+                    picked[pos] = default
+            h = row_hash(values)  # all contract values, the customer's tags included
+            for pos, adapt in self.adapters:
+                picked[pos] = adapt(picked[pos])
+            extra = compute(values) if compute else ()
+            out.append((line, h, *picked, *extra))
+        width = 2 + len(self.columns) + len(self.target.computed)
+        names = ["line", "hash"] + [f"c_{c}" for c in self.columns] + [f"x_{c}" for c in self.target.computed]
+        raw = connection.connection
+        if connection.vendor == "postgresql":
+            with raw.cursor() as cur, cur.copy(f"COPY {self.name} ({', '.join(names)}) FROM STDIN") as copy:
+                for row in out:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join("?" * width)
+            cur = raw.cursor()
+            cur.executemany(f"INSERT INTO {self.name} ({', '.join(names)}) VALUES ({marks})", out)
+            cur.close()
+        self.staged += len(out)
+
+    # --- merge -------------------------------------------------------------------------------------------
+
+    def resolve(self, quarantine: bool) -> list[RowProblem]:
+        """Turn business keys into ids; rows pointing at nothing are errors (refused or quarantined)."""
+        problems: list[RowProblem] = []
+        with connection.cursor() as cur:
+            for ref in self.target.refs:
+                where = " AND t.branch_id = %s" if ref.branch_scoped else ""
+                params = [self.branch_id] if ref.branch_scoped else []
+                cur.execute(
+                    f"UPDATE {self.name} SET {_q('r_' + ref.db_column)} = (SELECT t.id FROM {ref.table} t "
+                    f"WHERE t.{_q(ref.key)} = {self.name}.{_q('c_' + ref.column)}{where})",
+                    params,
+                )
+                cur.execute(
+                    f"SELECT line, {_q('c_' + ref.column)} FROM {self.name} "
+                    f"WHERE {_q('c_' + ref.column)} IS NOT NULL "
+                    f"AND {_q('r_' + ref.db_column)} IS NULL ORDER BY line"
+                )
+                for line, value in cur.fetchall():
+                    message = f"{ref.column} {value} is neither in this drop nor in the database"
+                    problems.append(RowProblem(line, ref.column, "unknown_reference", message, str(value)))
+            if problems and quarantine:
+                self._drop_lines(cur, [p.line for p in problems])
+        return problems
+
+    def _drop_lines(self, cur: Any, lines: list[int]) -> None:
+        for start in range(0, len(lines), 500):
+            part = lines[start : start + 500]
+            cur.execute(f"DELETE FROM {self.name} WHERE line IN ({', '.join(['%s'] * len(part))})", part)
+
+    def _key_match(self, alias: str) -> str:
+        parts = []
+        for db_col in self.target.key:
+            source = self._source_of(db_col)
+            parts.append(f"{alias}.{_q(db_col)} = {self.name}.{_q(source)}")
+        return " AND ".join(parts)
+
+    def _source_of(self, db_col: str) -> str:
+        for ref in self.target.refs:
+            if ref.db_column == db_col:
+                return "r_" + ref.db_column
+        for col, mapped in self.target.copy.items():
+            if mapped == db_col:
+                return "c_" + col
+        raise KeyError(db_col)
+
+    def classify(self, quarantine: bool) -> tuple[int, int, int, list[RowProblem]]:
+        """Match staged rows to existing ones: (new, changed, unchanged, problems for changed evidence)."""
+        t = self.target.table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
+            )
+            cur.execute(
+                f"SELECT SUM(CASE WHEN s.target_id IS NULL THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN t.row_hash <> s.hash THEN 1 ELSE 0 END), "
+                f"SUM(CASE WHEN t.row_hash = s.hash THEN 1 ELSE 0 END) "
+                f"FROM {self.name} s LEFT JOIN {t} t ON t.id = s.target_id"
+            )
+            new, changed, same = (int(v or 0) for v in cur.fetchone())
+            problems: list[RowProblem] = []
+            if self.target.immutable and changed:
+                cur.execute(
+                    f"SELECT s.line FROM {self.name} s JOIN {t} t ON t.id = s.target_id "
+                    "WHERE t.row_hash <> s.hash ORDER BY s.line"
+                )
+                message = "consent evidence cannot change; send a new record with its own time"
+                problems = [RowProblem(line, "", "immutable", message, "") for (line,) in cur.fetchall()]
+                if quarantine:
+                    self._drop_lines(cur, [p.line for p in problems])
+                changed = 0
+        return new, changed, same, problems
+
+    def keep_before_images(self) -> int:
+        """RowVersion rows for every row this run will change, so the run can be rolled back."""
+        model, t = self.target.model, self.target.table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT s.target_id FROM {self.name} s JOIN {t} t ON t.id = s.target_id "
+                "WHERE t.row_hash <> s.hash"
+            )
+            ids = [row[0] for row in cur.fetchall()]
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        kept = 0
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start : start + CHUNK]
+            versions = []
+            for before in model._default_manager.filter(pk__in=part).values(*attnames):
+                if model is Customer:
+                    tags = Customer.tags.through.objects.filter(customer_id=before["id"])
+                    before["_tags"] = list(tags.values_list("tag_id", flat=True))
+                versions.append(
+                    RowVersion(run_id=self.run_id, table=t, row_id=before["id"], before=_jsonable(before))
+                )
+            RowVersion.objects.bulk_create(versions, batch_size=2_000)
+            kept += len(versions)
+        return kept
+
+    def apply(self) -> None:
+        """Update changed rows and insert new ones, with lineage."""
+        t = self.target.table
+        targets = [(db_col, f"s.{_q(self._source_for_copy(db_col))}") for db_col in self._copied_db_columns()]
+        targets += [(c, f"s.{_q('x_' + c)}") for c in self.target.computed]
+        targets += [(r.db_column, f"s.{_q('r_' + r.db_column)}") for r in self.target.refs]
+        now = timezone.now()
+        lineage: list[tuple[str, Any]] = [("ingest_batch", self.run_id), ("data_date", self.data_date)]
+        if self.target.branch_column:
+            lineage.append((self.target.branch_column, self.branch_id))
+        with connection.cursor() as cur:
+            if not self.target.immutable:
+                sets = ", ".join(f"{_q(col)} = {expr}" for col, expr in targets)
+                sets += "".join(f", {_q(col)} = %s" for col, _ in lineage) + ", row_hash = s.hash"
+                stamp = "".join(f", {_q(c)} = %s" for c in self.target.timestamps if c == "updated_at")
+                params = [v for _, v in lineage] + [now for c in self.target.timestamps if c == "updated_at"]
+                cur.execute(
+                    f"UPDATE {t} SET {sets}{stamp} FROM {self.name} s "
+                    f"WHERE s.target_id = {t}.id AND {t}.row_hash <> s.hash",
+                    params,
+                )
+            defaults = [(c, _adapt_default(v)) for c, v in self.defaults]
+            cols = [c for c, _ in targets] + [c for c, _ in lineage] + ["row_hash"]
+            cols += [*self.target.timestamps, *(c for c, _ in defaults)]
+            exprs = [e for _, e in targets] + ["%s"] * len(lineage) + ["s.hash"]
+            exprs += ["%s"] * (len(self.target.timestamps) + len(defaults))
+            params = [v for _, v in lineage] + [now] * len(self.target.timestamps) + [v for _, v in defaults]
+            cur.execute(
+                f"INSERT INTO {t} ({', '.join(_q(c) for c in cols)}) SELECT {', '.join(exprs)} "
+                f"FROM {self.name} s WHERE s.target_id IS NULL ORDER BY s.line",
+                params,
+            )
+            cur.execute(
+                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')}) "
+                "WHERE target_id IS NULL"
+            )
+
+    def changed_lines(self) -> set[int]:
+        """Lines that will be inserted or updated (call before apply)."""
+        t = self.target.table
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT s.line FROM {self.name} s LEFT JOIN {t} t ON t.id = s.target_id "
+                "WHERE s.target_id IS NULL OR t.row_hash <> s.hash"
+            )
+            return {row[0] for row in cur.fetchall()}
+
+    def after_apply(
+        self, relink: set[int], customer_tags: dict[int, tuple[str, ...]], tags: dict[str, int]
+    ) -> None:
+        """Feed-specific follow-ups: customers' tags, AUM from deposits, a consent collector's sub-branch."""
+        name = self.feed.name
+        with connection.cursor() as cur:
+            if name == "customers" and relink:
+                ids = {line: tid for line, tid in self.target_ids() if line in relink}
+                through = "customers_customer_tags"
+                id_list = list(ids.values())
+                for start in range(0, len(id_list), 500):
+                    part = id_list[start : start + 500]
+                    cur.execute(
+                        f"DELETE FROM {through} WHERE customer_id IN ({', '.join(['%s'] * len(part))})", part
+                    )
+                links = [
+                    (ids[line], tags[code])
+                    for line, codes in customer_tags.items()
+                    if line in ids
+                    for code in codes
+                ]
+                cur.executemany(f"INSERT INTO {through} (customer_id, tag_id) VALUES (%s, %s)", links)
+            if name == "deposits":
+                cur.execute(
+                    "UPDATE customers_customer SET aum = "
+                    "(SELECT COALESCE(SUM(d.balance), 0) FROM customers_deposit d "
+                    "WHERE d.customer_id = customers_customer.id) "
+                    f"WHERE id IN (SELECT r_customer_id FROM {self.name})"
+                )
+            if name == "consents":
+                cur.execute(
+                    "UPDATE customers_consent SET collector_branch_id = "
+                    "(SELECT s.sub_branch_id FROM org_staff s WHERE s.id = customers_consent.collector_id) "
+                    "WHERE ingest_batch = %s AND collector_id IS NOT NULL",
+                    [self.run_id],
+                )
+
+    def sums_staged(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        with connection.cursor() as cur:
+            for col in self.feed.sums:
+                expr = f"CAST({_q('c_' + col)} AS REAL)" if connection.vendor == "sqlite" else _q("c_" + col)
+                cur.execute(f"SELECT SUM(ROUND({expr} * 100)) FROM {self.name}")
+                cents = cur.fetchone()[0] or 0
+                out[col] = str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+        return out
+
+    def _copied_db_columns(self) -> list[str]:
+        return [self.target.copy[c] for c in self.columns if c in self.target.copy]
+
+    def _source_for_copy(self, db_col: str) -> str:
+        for col, mapped in self.target.copy.items():
+            if mapped == db_col:
+                return "c_" + col
+        raise KeyError(db_col)
+
+    def sums_out(self) -> dict[str, str]:
+        """Totals of the feed's money columns over the rows the database now holds for this file."""
+        out: dict[str, str] = {}
+        t = self.target.table
+        with connection.cursor() as cur:
+            for col in self.feed.sums:
+                db_col = self.target.copy.get(col)
+                if db_col is None:
+                    continue
+                # Whole cents: exact on both engines (SQLite keeps decimals as floating point).
+                cur.execute(
+                    f"SELECT SUM(ROUND(t.{_q(db_col)} * 100)) FROM {t} t "
+                    f"WHERE t.id IN (SELECT target_id FROM {self.name})"
+                )
+                cents = cur.fetchone()[0] or 0
+                out[col] = str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+        return out
+
+    def target_ids(self) -> Iterator[tuple[int, int]]:
+        """(line, target id) of every staged row, for follow-up steps like customer tags."""
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT line, target_id FROM {self.name} ORDER BY line")
+            yield from cur.fetchall()
+
+    def drop(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def _adapt_default(value: Any) -> Any:
+    if isinstance(value, Decimal) and connection.vendor == "sqlite":
+        return str(value)
+    return value
+
+
+def _jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, (Decimal, date, datetime)):
+            out[key] = _ENCODER.default(value)
+        else:
+            out[key] = value
+    return out

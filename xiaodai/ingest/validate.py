@@ -1,0 +1,309 @@
+"""Row validation against the data contract: raw cells in, typed values or coded errors out.
+
+One converter per column, built once per file; the per-row path is a loop over them with exceptions only for
+bad cells, because a drop has millions of rows. Error codes are stable (they are in the error report and the
+docs); messages say what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from stdnum.cn import ric
+
+from xiaodai.ingest.contract import Column, Feed, Type
+from xiaodai.ingest.readers import Formula
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_MONEY = re.compile(r"-?\d{1,14}(?:\.\d{1,2})?")
+_RATE = re.compile(r"\d{1,3}(?:\.\d{1,4})?")
+_INT = re.compile(r"-?\d{1,12}")
+_CODE = re.compile(r"[A-Za-z0-9_\-]+")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0c\uff0e\uffe5]")
+_TRUE = frozenset({"1", "true", "t", "y", "yes", "是"})
+_FALSE = frozenset({"0", "false", "f", "n", "no", "否"})
+
+
+class CellError(Exception):
+    """One bad cell: a stable code and a message that says what was expected."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    field: str
+    code: str
+    message: str
+    value: str  # raw, unmasked: the report masks it
+
+
+Converter = Callable[[str], Any]
+
+
+def _money(text: str) -> Decimal:
+    if _MONEY.fullmatch(text):
+        return Decimal(text)
+    if _FULL_WIDTH.search(text):
+        raise CellError(
+            "money_format", "full-width digits or punctuation; write amounts in ASCII, e.g. 1234.50"
+        )
+    if "," in text:
+        raise CellError("money_format", "thousands separators are not allowed; write 1234567.89")
+    raise CellError("money_format", "expected an amount in yuan with at most two decimals, e.g. 1234.50")
+
+
+def _rate(text: str) -> Decimal:
+    if _RATE.fullmatch(text):
+        return Decimal(text)
+    raise CellError("rate_format", "expected a percentage with at most four decimals, e.g. 3.65")
+
+
+def _int(text: str) -> int:
+    if _INT.fullmatch(text):
+        return int(text)
+    if _FULL_WIDTH.search(text):
+        raise CellError("int_format", "full-width digits; write numbers in ASCII")
+    raise CellError("int_format", "expected a whole number")
+
+
+def _date(text: str) -> date:
+    if _DATE.fullmatch(text):
+        try:
+            return date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+        except ValueError:
+            pass
+    raise CellError("date_format", "expected a date as YYYY-MM-DD")
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise CellError("datetime_format", "expected YYYY-MM-DD HH:MM:SS (Beijing time)") from None
+    # Bank extracts state Beijing time unless they carry an offset.
+    return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
+
+
+def _bool(text: str) -> bool:
+    low = text.lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise CellError("bool_format", "expected 1 or 0")
+
+
+def _code(max_length: int) -> Converter:
+    def convert(text: str) -> str:
+        if not _CODE.fullmatch(text):
+            raise CellError("code_format", "codes hold only letters, digits, - and _")
+        if max_length and len(text) > max_length:
+            raise CellError("too_long", f"at most {max_length} characters")
+        return text
+
+    return convert
+
+
+def _codes(max_length: int) -> Converter:
+    one = _code(max_length)
+
+    def convert(text: str) -> tuple[str, ...]:
+        return tuple(sorted({one(part.strip()) for part in text.split("|") if part.strip()}))
+
+    return convert
+
+
+def _text(max_length: int) -> Converter:
+    def convert(text: str) -> str:
+        text = text.strip()
+        if max_length and len(text) > max_length:
+            raise CellError("too_long", f"at most {max_length} characters")
+        return text
+
+    return convert
+
+
+def _choice(choices: tuple[str, ...]) -> Converter:
+    allowed = frozenset(choices)
+    listed = ", ".join(choices)
+
+    def convert(text: str) -> str:
+        if text in allowed:
+            return text
+        raise CellError("choice", f"must be one of: {listed}")
+
+    return convert
+
+
+def _id_number(text: str) -> str:
+    text = text.strip().upper()
+    try:
+        return str(ric.validate(text))
+    except Exception:  # stdnum raises several ValidationError kinds
+        raise CellError("id_checksum", "not a valid resident ID number (GB 11643 check digit)") from None
+
+
+def _mobile(text: str) -> str:
+    digits = text.strip().replace(" ", "").replace("-", "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if len(digits) == 11 and digits.isdigit() and digits[0] == "1":
+        number = phonenumbers.parse(digits, "CN")
+        if phonenumbers.is_valid_number(number):
+            return digits
+    raise CellError("mobile_format", "not a valid mainland mobile number (11 digits)")
+
+
+def converter_for(column: Column) -> Converter:
+    """The function that turns one non-empty cell of `column` into its value."""
+    if column.list_of_codes:
+        return _codes(column.max_length)
+    simple: dict[Type, Converter] = {
+        Type.MONEY: _money,
+        Type.RATE: _rate,
+        Type.INT: _int,
+        Type.DATE: _date,
+        Type.DATETIME: _datetime,
+        Type.BOOL: _bool,
+        Type.ID_NUMBER: _id_number,
+        Type.MOBILE: _mobile,
+    }
+    if column.type in simple:
+        return simple[column.type]
+    if column.type is Type.CODE:
+        return _code(column.max_length)
+    if column.type is Type.CHOICE:
+        return _choice(column.choices)
+    return _text(column.max_length)
+
+
+class RowValidator:
+    """Validates the rows of one file of `feed`, whose header has already been checked."""
+
+    def __init__(self, feed: Feed, header: list[str], data_date: date) -> None:
+        self.feed = feed
+        self.width = len(header)
+        position = {name: i for i, name in enumerate(header)}
+        self.order = [position[name] for name in feed.column_names]  # contract order from file order
+        self.columns = feed.columns
+        self.converters = [converter_for(col) for col in feed.columns]
+        self.required = [col.required for col in feed.columns]
+        latest_day = data_date + timedelta(days=1)  # a day's slack for time zones at the cut-off
+        self.latest_date = latest_day
+        self.latest_datetime = datetime(latest_day.year, latest_day.month, latest_day.day, tzinfo=SHANGHAI)
+        self.not_future = [i for i, col in enumerate(feed.columns) if col.not_after_data_date]
+        self.minimum = [
+            (i, Decimal(col.min_value)) for i, col in enumerate(feed.columns) if col.min_value is not None
+        ]
+        self.key_index = [feed.column_names.index(k) for k in feed.key]
+        self.seen: dict[tuple[Any, ...], int] = {}
+        self.cross = _CROSS_CHECKS.get(feed.name)
+
+    def check(self, line: int, cells: list[str | None]) -> tuple[list[Any] | None, list[RowProblem]]:
+        """(values in contract order, []) for a good row; (None, problems) for a bad one."""
+        if len(cells) != self.width:
+            found = len(cells)
+            message = f"expected {self.width} cells, found {found}"
+            return None, [RowProblem(line, "", "column_count", message, "")]
+        values: list[Any] = []
+        problems: list[RowProblem] = []
+        for i, index in enumerate(self.order):
+            raw = cells[index]
+            if raw is None or raw == "" or (isinstance(raw, str) and raw.isspace()):
+                if self.required[i]:
+                    problems.append(
+                        RowProblem(line, self.columns[i].name, "required", "a value is required", "")
+                    )
+                values.append(None)
+                continue
+            if isinstance(raw, Formula):
+                message = "Excel formulas are not accepted; paste the values"
+                problems.append(RowProblem(line, self.columns[i].name, "formula", message, str(raw)))
+                values.append(None)
+                continue
+            try:
+                values.append(self.converters[i](raw))
+            except CellError as exc:
+                problems.append(RowProblem(line, self.columns[i].name, exc.code, exc.message, raw))
+                values.append(None)
+        if problems:
+            return None, problems
+        for i in self.not_future:
+            value = values[i]
+            if value is None:
+                continue
+            late = value >= self.latest_datetime if isinstance(value, datetime) else value > self.latest_date
+            if late:
+                name = self.columns[i].name
+                message = "lies after the drop's data date"
+                problems.append(RowProblem(line, name, "future_date", message, str(cells[self.order[i]])))
+        for i, minimum in self.minimum:
+            if values[i] is not None and values[i] < minimum:
+                name = self.columns[i].name
+                problems.append(
+                    RowProblem(
+                        line, name, "negative", f"must be at least {minimum}", str(cells[self.order[i]])
+                    )
+                )
+        if self.cross is not None and not problems:
+            problems.extend(self.cross(line, values, self.feed))
+        if problems:
+            return None, problems
+        key = tuple(values[i] for i in self.key_index)
+        first = self.seen.get(key)
+        if first is not None:
+            message = f"the same key as line {first}"
+            return None, [
+                RowProblem(line, ",".join(self.feed.key), "duplicate_key", message, "|".join(map(str, key)))
+            ]
+        self.seen[key] = line
+        return values, []
+
+
+def _over(line: int, values: list[Any], feed: Feed, part: str, whole: str, code: str) -> list[RowProblem]:
+    names = feed.column_names
+    small, big = values[names.index(part)], values[names.index(whole)]
+    if small is not None and big is not None and small > big:
+        return [RowProblem(line, part, code, f"{part} exceeds {whole}", f"{small} > {big}")]
+    return []
+
+
+def _credit_lines(line: int, values: list[Any], feed: Feed) -> list[RowProblem]:
+    problems = _over(line, values, feed, "drawn", "limit", "drawn_over_limit")
+    names = feed.column_names
+    approved, expires = values[names.index("approved_on")], values[names.index("expires_on")]
+    if expires < approved:
+        problems.append(RowProblem(line, "expires_on", "date_order", "expires before it was approved", ""))
+    return problems
+
+
+def _loans(line: int, values: list[Any], feed: Feed) -> list[RowProblem]:
+    problems = _over(line, values, feed, "balance", "amount", "balance_over_amount")
+    names = feed.column_names
+    if values[names.index("matures_on")] < values[names.index("disbursed_on")]:
+        problems.append(RowProblem(line, "matures_on", "date_order", "matures before it was disbursed", ""))
+    return problems
+
+
+def _cards(line: int, values: list[Any], feed: Feed) -> list[RowProblem]:
+    return _over(line, values, feed, "used", "limit", "used_over_limit")
+
+
+_CROSS_CHECKS: dict[str, Callable[[int, list[Any], Feed], list[RowProblem]]] = {
+    "credit_lines": _credit_lines,
+    "loans": _loans,
+    "cards": _cards,
+}
