@@ -22,11 +22,12 @@ from xiaodai.ingest.contract import Column, Feed, Type
 from xiaodai.ingest.readers import Formula
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-_MONEY = re.compile(r"-?\d{1,14}(?:\.\d{1,2})?")
-_RATE = re.compile(r"\d{1,3}(?:\.\d{1,4})?")
-_INT = re.compile(r"-?\d{1,12}")
+# ASCII digits only: Python's \d also matches full-width ８, which Decimal() would silently accept.
+_MONEY = re.compile(r"-?[0-9]{1,14}(?:\.[0-9]{1,2})?")
+_RATE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,4})?")
+_INT = re.compile(r"-?[0-9]{1,12}")
 _CODE = re.compile(r"[A-Za-z0-9_\-]+")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FULL_WIDTH = re.compile(r"[\uff10-\uff19\uff0c\uff0e\uffe5]")
 _TRUE = frozenset({"1", "true", "t", "y", "yes", "是"})
 _FALSE = frozenset({"0", "false", "f", "n", "no", "否"})
@@ -89,6 +90,8 @@ def _date(text: str) -> date:
 
 
 def _datetime(text: str) -> datetime:
+    if not text.isascii():
+        raise CellError("datetime_format", "expected YYYY-MM-DD HH:MM:SS in ASCII digits (Beijing time)")
     try:
         value = datetime.fromisoformat(text)
     except ValueError:
