@@ -75,7 +75,7 @@ def _wipe() -> None:
 
     tables = [
         m._meta.db_table
-        for app in ("customers", "org", "audit")
+        for app in ("ingest", "customers", "org", "audit")
         for m in apps.get_app_config(app).get_models()
     ]
     tables += [Customer.tags.through._meta.db_table, User._meta.db_table]

@@ -1,0 +1,159 @@
+"""Writes a generated demo drop as a drop folder (contract CSVs plus manifest.json), so the demo reaches
+the database the way a bank's data does: through `xiaodai ingest`."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from xiaodai.demo.generator import Drop
+from xiaodai.demo.rows import CustomerChunk
+from xiaodai.ingest.contract import CONTRACT_VERSION, FEEDS
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+Progress = Callable[[int, int], None]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")  # the contract's Beijing time
+    if isinstance(value, (date, Decimal, int)):
+        return str(value)
+    return str(value)
+
+
+class _Files:
+    """One CSV writer per feed, header first, in the contract's column order."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.handles: dict[str, IO[str]] = {}
+        self.writers: dict[str, Any] = {}
+        self.rows: dict[str, int] = {}
+
+    def write(self, feed: str, rows: Iterable[tuple[Any, ...]]) -> None:
+        if feed not in self.writers:
+            handle = (self.folder / f"{feed}.csv").open("w", encoding="utf-8", newline="")
+            self.handles[feed], self.writers[feed] = handle, csv.writer(handle)
+            self.writers[feed].writerow(FEEDS[feed].column_names)
+            self.rows[feed] = 0
+        out = [[_cell(v) for v in r] for r in rows]
+        self.writers[feed].writerows(out)
+        self.rows[feed] += len(out)
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+
+
+def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None) -> Path:
+    """Write every feed of the demo drop into `folder` with a manifest carrying the row counts."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = _Files(folder)
+    try:
+        files.write("sub_branches", ((s.code, s.name, s.district) for s in drop.sub_branches))
+        files.write("teams", ((t.name, t.kind, t.sub_branch_code) for t in drop.teams))
+        files.write(
+            "staff",
+            (
+                (
+                    s.employee_no,
+                    s.name,
+                    s.username,
+                    s.role,
+                    s.business_line,
+                    s.sub_branch_code,
+                    s.team_name,
+                    s.daily_capacity,
+                )
+                for s in drop.staff
+            ),
+        )
+        files.write(
+            "enterprises",
+            ((e.code, e.name, e.industry, e.employee_count, e.is_payroll_partner) for e in drop.enterprises),
+        )
+        files.write("tags", ((t.code, t.name, t.kind) for t in drop.tags))
+        done = 0
+        for chunk in drop.chunks():
+            _write_chunk(files, chunk)
+            done += len(chunk.customers)
+            if progress is not None:
+                progress(done, drop.customer_count)
+    finally:
+        files.close()
+    manifest = {
+        "contract_version": CONTRACT_VERSION,
+        "source": "demo",
+        "data_date": drop.as_of.isoformat(),
+        "branch_code": drop.branch.code,
+        "files": {f"{feed}.csv": {"rows": n} for feed, n in files.rows.items()},
+    }
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    return folder
+
+
+def _write_chunk(files: _Files, chunk: CustomerChunk) -> None:
+    files.write(
+        "customers",
+        (
+            (
+                c.customer_no,
+                c.name,
+                c.gender,
+                c.birth_date,
+                c.id_number,
+                c.occupation,
+                c.employer_name,
+                c.payroll_enterprise_code,
+                c.monthly_income,
+                c.address,
+                c.district,
+                c.sub_branch_code,
+                c.owner_employee_no,
+                c.is_vulnerable,
+                c.no_personalised_marketing,
+                c.opened_on,
+                "|".join(c.tag_codes),
+            )
+            for c in chunk.customers
+        ),
+    )
+    files.write("contacts", ((p.customer_no, p.kind, p.value, p.is_primary) for p in chunk.contacts))
+    files.write(
+        "consents",
+        (
+            (
+                k.customer_no,
+                k.purpose,
+                k.channel,
+                k.granted,
+                k.recorded_at,
+                k.source,
+                k.wording_version,
+                k.collector_employee_no,
+                k.expires_at,
+            )
+            for k in chunk.consents
+        ),
+    )
+    files.write(
+        "opt_outs", ((o.customer_no, o.channel, o.recorded_at, o.reason, o.source) for o in chunk.opt_outs)
+    )
+    files.write("credit_lines", chunk.credit_lines)
+    files.write("loans", chunk.loans)
+    files.write("cards", chunk.cards)
+    files.write("deposits", chunk.deposits)
+    files.write("applications", chunk.applications)
