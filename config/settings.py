@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "ninja",
     "axes",
+    "huey.contrib.djhuey",
     "xiaodai.core",
     "xiaodai.audit",
     "xiaodai.org",
@@ -177,6 +178,21 @@ if PRODUCTION:
 # How long a click-to-reveal of a masked field stays open (compliance P-04: time-boxed).
 XIAODAI_REVEAL_SECONDS = env_int("XIAODAI_REVEAL_SECONDS", 300)
 XIAODAI_PAGE_SIZE = env_int("XIAODAI_PAGE_SIZE", 25)
+
+# Jobs (imports, pipeline runs, training) go through huey: a SQLite queue file beside the database by default,
+# Redis when XIAODAI_REDIS_URL is set; only this block changes. `xiaodai serve` starts the consumer.
+# XIAODAI_JOBS_IMMEDIATE runs jobs inline in the request (tests, debugging): nothing needs a consumer then.
+_REDIS_URL = env_str("XIAODAI_REDIS_URL", "")
+HUEY: dict[str, object] = {
+    "huey_class": "huey.RedisHuey" if _REDIS_URL else "huey.SqliteHuey",
+    "name": "xiaodai",
+    "immediate": env_bool("XIAODAI_JOBS_IMMEDIATE", False),
+    "consumer": {"workers": 1, "worker_type": "thread"},
+}
+if _REDIS_URL:
+    HUEY["connection"] = {"url": _REDIS_URL}
+else:
+    HUEY["filename"] = str(VAR_DIR / "jobs.sqlite3")
 
 LOGGING = {
     "version": 1,

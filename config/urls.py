@@ -12,5 +12,6 @@ urlpatterns = [
     path("customers/", include("xiaodai.customers.urls")),
     path("org/", include("xiaodai.org.urls")),
     path("audit/", include("xiaodai.audit.urls")),
+    path("imports/", include("xiaodai.ingest.urls")),
     path("api/v1/", api.urls),
 ]

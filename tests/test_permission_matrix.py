@@ -44,6 +44,30 @@ def _staff(cast: Cast, which: str) -> str:
     return f"/org/staff/{cast.staff[name].pk}/toggle/"
 
 
+def _run(suffix: str = "", status: str = "loaded") -> Callable[[Cast, str], str]:
+    """A data-drop run of the cast's branch ("own") or of the other branch ("foreign")."""
+
+    def build(cast: Cast, which: str) -> str:
+        from datetime import date
+
+        from xiaodai.ingest.models import ImportRun
+
+        run = ImportRun.objects.create(
+            branch=cast.branch if which == "own" else cast.branch_b,
+            source=f"matrix-{which}",
+            data_date=date(2026, 11, 28),
+            contract_version="1.0",
+            fingerprint="0" * 64,
+            status=status,
+            trigger="cli",
+        )
+        return f"/imports/{run.pk}/{suffix}"
+
+    return build
+
+
+IMPORT_VIEWERS = ["head", "ops"]
+
 SPEC: dict[str, Spec] = {
     "home": Spec("get", lambda c, w: "/", ALL_ROLES),
     "logout": Spec("post", lambda c, w: "/accounts/logout/", ALL_ROLES, ok_status=302),
@@ -76,6 +100,15 @@ SPEC: dict[str, Spec] = {
     "org:staff_toggle": Spec("post", _staff, ["ops"], object_scoped=True, ok_status=302),
     "audit:list": Spec("get", lambda c, w: "/audit/", ["auditor"]),
     "audit:verify": Spec("post", lambda c, w: "/audit/verify/", ["auditor"]),
+    "ingest:list": Spec("get", lambda c, w: "/imports/", IMPORT_VIEWERS),
+    "ingest:detail": Spec("get", _run(), IMPORT_VIEWERS, object_scoped=True),
+    "ingest:progress": Spec("get", _run("progress/", status="running"), IMPORT_VIEWERS, object_scoped=True),
+    "ingest:errors": Spec("get", _run("errors.csv"), IMPORT_VIEWERS, object_scoped=True),
+    "ingest:rollback": Spec(
+        "post", _run("rollback/", status="rejected"), ["ops"], object_scoped=True, ok_status=302
+    ),
+    "ingest:upload": Spec("get", lambda c, w: "/imports/upload/", ["ops"]),
+    "ingest:feeds": Spec("get", lambda c, w: "/imports/feeds/", IMPORT_VIEWERS),
 }
 
 # Roles that hold the permission but for whom the 'own' object of the spec is out of scope: they are

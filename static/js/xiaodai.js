@@ -38,7 +38,16 @@
     }
   }
 
+  // Forms with data-confirm="question" ask before they submit (e.g. rolling back an import run).
+  function onSubmit(event) {
+    var form = event.target;
+    if (form && form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      event.preventDefault();
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
+  document.addEventListener("submit", onSubmit);
   document.addEventListener("htmx:afterSwap", function (e) { renderCharts(e.target); });
   document.addEventListener("keydown", onKey);
 })();
