@@ -271,3 +271,21 @@ def test_error_report_values_are_masked(drop: Path) -> None:
     drops.write_csv(drop, "customers", rows)
     run = _ingest(drop)
     assert "330106198804120099" not in str(list(run.errors.values_list("value", flat=True)))
+
+
+def test_id_number_checks_agree_with_stdnum() -> None:
+    """The inline ID check (speed) accepts and refuses exactly what stdnum.cn.ric does."""
+    from stdnum.cn import ric
+
+    from xiaodai.ingest.validate import CellError, _id_number
+
+    samples = [drops.id_number(f"3301061988041{i:04d}") for i in range(300)]
+    samples += [s[:-1] + ("0" if s[-1] != "0" else "1") for s in samples[:100]]  # wrong check digits
+    samples += ["330106198802300013", "999999198804120013", "33010619880412001"]
+    for sample in samples:
+        try:
+            _id_number(sample)
+            ours = True
+        except CellError:
+            ours = False
+        assert ours == ric.is_valid(sample), sample

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 from django.db.models import TextChoices
 
@@ -91,7 +92,7 @@ class Feed:
     time_column: str = ""  # lake feeds: the column that picks the month partition
     depends_on: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(col.name for col in self.columns)
 
