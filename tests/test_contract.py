@@ -59,5 +59,5 @@ def test_every_example_row_is_valid(feed: object) -> None:
     names = list(feed.column_names)  # type: ignore[attr-defined]
     validator = RowValidator(feed, names, date(2026, 11, 28))  # type: ignore[arg-type]
     cells = [col.example or None for col in feed.columns]  # type: ignore[attr-defined]
-    values, problems = validator.check(2, cells)
+    _values, problems = validator.check(2, cells)
     assert problems == []
