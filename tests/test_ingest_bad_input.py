@@ -289,3 +289,28 @@ def test_id_number_checks_agree_with_stdnum() -> None:
         except CellError:
             ours = False
         assert ours == ric.is_valid(sample), sample
+
+
+def test_mobile_check_agrees_with_phonenumbers() -> None:
+    """The per-block cache gives phonenumbers' own verdict for every number of a block."""
+    import random
+
+    import phonenumbers
+
+    from xiaodai.ingest.validate import CellError, _mobile
+
+    rng = random.Random(7)
+    samples = [f"1{rng.randrange(3, 10)}{rng.randrange(10**9):09d}" for _ in range(3000)]
+    for sample in samples:
+        try:
+            _mobile(sample)
+            ours = True
+        except CellError:
+            ours = False
+        assert ours == phonenumbers.is_valid_number(phonenumbers.parse(sample, "CN")), sample
+
+
+def test_a_bad_mobile_in_contacts_is_refused(drop: Path) -> None:
+    rows = [drops.row("contacts", customer_no="C9000000001", value="12345678901")]
+    drops.write_csv(drop, "contacts", rows)
+    assert _refused(_ingest(drop), "mobile_format")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ class Drop:
     def lake_feeds(self) -> list[str]:
         return [f.feed for f in self.files if FEEDS[f.feed].target is Target.LAKE]
 
-    @property
+    @cached_property
     def estimated_rows(self) -> int:
         return sum(_estimate_rows(f) for f in self.files)
 

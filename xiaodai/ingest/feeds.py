@@ -106,7 +106,7 @@ def _load_database(
         record.encoding = reader.encoding
         if not _check_header(reader.header, feed, result):
             return
-        validator = RowValidator(feed, reader.header, drop.data_date)
+        validator = RowValidator(feed, reader.header, drop.data_date, formulas=reader.format == "xlsx")
         total_estimate = drop.estimated_rows
         bad_lines: set[int] = set()
         sums = {c: Decimal(0) for c in feed.sums}
