@@ -4,55 +4,15 @@ docs/screenshots/ for the docs and for people to look at."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from tests.conftest import Cast, build_cast
-from tests.factories import PASSWORD
+from tests.browser.conftest import SHOTS, login
+from tests.conftest import Cast
 
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM = os.environ.get("XIAODAI_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-dev-shm-usage",
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def live_cast(transactional_db: Any) -> Cast:
-    return build_cast()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def _login(page: Page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_login_search_open_reveal(live_server: Any, live_cast: Cast, page: Page) -> None:
@@ -61,7 +21,7 @@ def test_login_search_open_reveal(live_server: Any, live_cast: Cast, page: Page)
     expect(page.locator("h2")).to_contain_text("登录")
     page.screenshot(path=str(SHOTS / "login.png"))
 
-    _login(page, live_server.url, "head")
+    login(page, live_server.url, "head")
     expect(page.get_by_test_id("kpis")).to_be_visible()
     page.wait_for_function("document.querySelector('[data-testid=portfolio-chart] canvas') !== null")
     page.screenshot(path=str(SHOTS / "home-branch-head.png"), full_page=True)
@@ -89,7 +49,7 @@ def test_login_search_open_reveal(live_server: Any, live_cast: Cast, page: Page)
 
 
 def test_english_switch(live_server: Any, live_cast: Cast, page: Page) -> None:
-    _login(page, live_server.url, "mgr")
+    login(page, live_server.url, "mgr")
     page.get_by_test_id("lang-switch").click()
     expect(page.locator("header")).to_contain_text("Customers")
     page.get_by_test_id("lang-switch").click()
