@@ -525,7 +525,9 @@ def test_upload_queues_and_runs_the_drop(
     )
     assert run.started_by == cast.staff["ops"]
     assert Path(run.folder).parent == var_dir / "ingest" / "uploads"
-    assert (Path(run.folder) / "sub_branches.csv").read_bytes() == SUB_BRANCHES
+    assert run.files.get().filename == "sub_branches.csv"
+    # P-13: the uploaded copy holds personal data; it is gone once the job has loaded it.
+    assert not Path(run.folder).exists()
     queued = AuditEvent.objects.get(action=Action.IMPORT_QUEUE)
     assert (queued.object_id, queued.username) == (str(run.pk), "ops")
     assert run.files.get().rows_read == 1
@@ -544,7 +546,7 @@ def test_upload_of_an_identical_drop_is_a_duplicate(
     assert second.status == RunStatus.DUPLICATE
     assert response["Location"] == f"/imports/{second.pk}/"
     assert callbacks == []  # nothing to queue
-    assert len(_uploads(var_dir)) == 1  # the duplicate's copy is not kept
+    assert _uploads(var_dir) == []  # neither copy is kept: the first was loaded, the duplicate never queued
 
 
 # --- rollback ---

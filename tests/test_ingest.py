@@ -120,3 +120,48 @@ def test_existing_rows_of_the_cast_are_untouched(drop: Path, cast: Cast) -> None
     before = CreditLine.objects.count() + ContactPoint.objects.count()
     _ingest(drop)
     assert CreditLine.objects.count() + ContactPoint.objects.count() == before + 6
+
+
+def test_a_feed_much_smaller_than_the_day_before_is_flagged(drop: Path, cast: Cast) -> None:
+    """D-07: a partial extract is loaded but called out."""
+    _ingest(drop)
+    loans = [drops.row("loans", customer_no="C9000000001", loan_no="XLN000000000")]
+    drops.write_csv(drop, "loans", loans)
+    drops.write_manifest(drop, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    run = _ingest(drop)
+    assert run.status == RunStatus.LOADED
+    assert "loans −67%" in run.message
+    assert run.files.get(feed="loans").message.startswith("variance: 67% fewer rows")
+
+
+def test_a_drop_touching_another_branch_is_refused_whole(drop: Path, cast: Cast) -> None:
+    """D-09: a drop writes only its own branch's records."""
+    foreign = cast.customers["other_branch"]
+    loans = [drops.row("loans", customer_no=foreign.customer_no, loan_no="XLN9")]
+    drops.write_csv(drop, "loans", loans)
+    run = _ingest(drop)
+    assert run.status == RunStatus.REJECTED
+    assert run.errors.filter(code="unknown_reference").exists()
+    assert not Customer.objects.filter(customer_no__startswith="C9").exists()
+
+
+def test_an_existing_key_of_another_branch_is_refused_whole(drop: Path, cast: Cast) -> None:
+    taken = cast.customers["other_branch"].loans.get().loan_no
+    loans = [drops.row("loans", customer_no="C9000000001", loan_no=taken)]
+    drops.write_csv(drop, "loans", loans)
+    run = _ingest(drop)
+    assert (run.status, run.errors.get().code) == (RunStatus.REJECTED, "other_branch")
+    assert Loan.objects.get(loan_no=taken).customer == cast.customers["other_branch"]
+
+
+def test_a_database_failure_mid_load_changes_nothing(drop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """D-01: an error after most of the drop is written leaves the tables as they were; the run says FAILED."""
+    from xiaodai.ingest import load
+
+    def explode(self: object) -> dict[str, str]:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(load.StagedFeed, "sums_out", explode)
+    run = _ingest(drop)
+    assert (run.status, "disk full" in run.message) == (RunStatus.FAILED, True)
+    assert not Customer.objects.filter(customer_no__startswith="C9").exists()

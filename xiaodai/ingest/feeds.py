@@ -197,6 +197,13 @@ def _merge(
 ) -> None:
     record = result.file
     problems = staged.resolve(quarantine)
+    foreign = staged.foreign_rows()
+    if foreign:
+        result.problems.extend(foreign)
+        record.accepted = False
+        record.rows_rejected = len(foreign)
+        record.message = "rows belong to another branch; the drop is refused (D-09)"
+        return
     new, changed, same, evidence = staged.classify(quarantine)
     problems += evidence
     result.problems.extend(problems)

@@ -188,7 +188,8 @@ class StagedFeed:
                     f"AND {_q('r_' + ref.db_column)} IS NULL ORDER BY line"
                 )
                 for line, value in cur.fetchall():
-                    message = f"{ref.column} {value} is neither in this drop nor in the database"
+                    where_known = "this branch's records" if ref.branch_scoped else "the database"
+                    message = f"{ref.column} {value} is neither in this drop nor in {where_known}"
                     problems.append(RowProblem(line, ref.column, "unknown_reference", message, str(value)))
             if problems and quarantine:
                 self._drop_lines(cur, [p.line for p in problems])
@@ -214,6 +215,28 @@ class StagedFeed:
             if mapped == db_col:
                 return "c_" + col
         raise KeyError(db_col)
+
+    def foreign_rows(self) -> list[RowProblem]:
+        """Rows whose key already belongs to another branch (compliance D-09): a drop only ever writes its own
+        branch's records, so any such row refuses the whole drop, whatever the feed's bad-row mode."""
+        t = self.target.table
+        columns = {f.column for f in self.target.model._meta.concrete_fields}
+        if "branch_id" in columns:
+            owner = f"JOIN {t} t ON t.id = s.target_id WHERE t.branch_id <> %s"
+        elif "customer_id" in columns:
+            owner = (
+                f"JOIN {t} t ON t.id = s.target_id JOIN customers_customer c ON c.id = t.customer_id "
+                "WHERE c.branch_id <> %s"
+            )
+        else:
+            return []
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
+            )
+            cur.execute(f"SELECT s.line FROM {self.name} s {owner} ORDER BY s.line", [self.branch_id])
+            message = "this key belongs to another branch's records; a drop writes only its own branch's"
+            return [RowProblem(line, ",".join(self.feed.key), "other_branch", message, "") for (line,) in cur]
 
     def classify(self, quarantine: bool) -> tuple[int, int, int, list[RowProblem]]:
         """Match staged rows to existing ones: (new, changed, unchanged, problems for changed evidence)."""

@@ -238,7 +238,7 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                 outcome.status = RunStatus.PARTIAL
         if refused:
             raise Refused(f"refused: {', '.join(refused)}; nothing was loaded. See the error report.")
-        outcome.message = _summary(outcome.files)
+        outcome.message = _summary(outcome.files) + _variance(run, outcome.files)
         for name in found.lake_feeds:
             from xiaodai.lake.writer import publish_batch
 
@@ -279,6 +279,29 @@ def _finish(run: ImportRun, outcome: _Outcome, superseded: ImportRun | None) -> 
     if outcome.status not in APPLIED:
         remove_lake_batches(run.pk, [f.feed for f in outcome.files])
     progress.clear_progress(run.pk)
+
+
+VARIANCE_ALERT = 0.30  # a feed 30 % smaller than on the previous day is flagged (compliance D-07)
+
+
+def _variance(run: ImportRun, files: list[ImportFile]) -> str:
+    """Flag feeds that shrank sharply against the source's previous loaded day: often a partial extract."""
+    before = (
+        ImportRun.objects.filter(source=run.source, data_date__lt=run.data_date, status__in=APPLIED)
+        .order_by("-data_date", "-id")
+        .first()
+    )
+    if before is None:
+        return ""
+    previous = dict(before.files.values_list("feed", "rows_read"))
+    alerts = []
+    for f in files:
+        was = previous.get(f.feed)
+        if was and f.rows_read < was * (1 - VARIANCE_ALERT):
+            drop = round(100 * (was - f.rows_read) / was)
+            f.message = f"variance: {drop}% fewer rows than on {before.data_date} ({f.rows_read} vs {was})"
+            alerts.append(f"{f.feed} −{drop}%")
+    return f". Check: fewer rows than the day before: {', '.join(alerts)}" if alerts else ""
 
 
 def _summary(files: list[ImportFile]) -> str:

@@ -55,7 +55,7 @@ class TableTarget:
 
 
 def _customer_ref() -> Ref:
-    return Ref("customer_no", "customer_id", Customer._meta.db_table, "customer_no")
+    return Ref("customer_no", "customer_id", Customer._meta.db_table, "customer_no", branch_scoped=True)
 
 
 def _staff_ref(column: str, db_column: str) -> Ref:

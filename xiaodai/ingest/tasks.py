@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
+from django.conf import settings
 from huey.contrib.djhuey import db_task
 
 from xiaodai.ingest import services
+from xiaodai.ingest.choices import Trigger
 
 
 @db_task()
 def run_import(run_id: int) -> None:
     """Load a queued run (prepared by services.prepare_run); progress and outcome are written to the run."""
-    services.execute_run(run_id)
+    run = services.execute_run(run_id)
+    if run.trigger == Trigger.UPLOAD:
+        discard_upload(Path(run.folder))
+
+
+def discard_upload(folder: Path) -> None:
+    """An uploaded drop holds personal data; once loaded (or refused) the copy has no further use
+    (data minimisation, compliance P-03). Only folders under the upload area are ever removed."""
+    uploads = (Path(settings.VAR_DIR) / "ingest" / "uploads").resolve()
+    if folder.resolve().is_relative_to(uploads) and folder.resolve() != uploads:
+        shutil.rmtree(folder, ignore_errors=True)
