@@ -155,7 +155,7 @@ def test_an_existing_key_of_another_branch_is_refused_whole(drop: Path, cast: Ca
 
 
 def test_a_database_failure_mid_load_changes_nothing(drop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """D-01: an error after most of the drop is written leaves the tables as they were; the run says FAILED."""
+    """D-01: an error after most of the drop is written leaves the tables as they were; the run FAILED."""
     from xiaodai.ingest import load
 
     def explode(self: object) -> dict[str, str]:
