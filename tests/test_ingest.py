@@ -165,3 +165,24 @@ def test_a_database_failure_mid_load_changes_nothing(drop: Path, monkeypatch: py
     run = _ingest(drop)
     assert (run.status, "disk full" in run.message) == (RunStatus.FAILED, True)
     assert not Customer.objects.filter(customer_no__startswith="C9").exists()
+
+
+def test_the_cli_prints_figures_per_file_and_exits_0(drop: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("ingest", str(drop), stdout=out)
+    text = out.getvalue()
+    assert "loans.csv" in text
+    assert "amount 300000.00 = 300000.00 ✓" in text
+
+
+def test_the_cli_rolls_back_by_run_id(drop: Path) -> None:
+    from django.core.management import call_command
+
+    run = _ingest(drop)
+    call_command("ingest", "--rollback", str(run.pk))
+    run.refresh_from_db()
+    assert run.status == RunStatus.ROLLED_BACK

@@ -4,6 +4,7 @@ mode, loads only the good rows and says which were left out)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pyarrow as pa
@@ -314,3 +315,24 @@ def test_a_bad_mobile_in_contacts_is_refused(drop: Path) -> None:
     rows = [drops.row("contacts", customer_no="C9000000001", value="12345678901")]
     drops.write_csv(drop, "contacts", rows)
     assert _refused(_ingest(drop), "mobile_format")
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_report_cells_that_would_start_a_formula_are_quoted(text: str) -> None:
+    from xiaodai.ingest.report import safe_cell
+
+    assert safe_cell(text) == "'" + text
+
+
+def test_the_cli_writes_a_formula_safe_report(drop: Path, tmp_path: Path, settings: Any) -> None:
+    from django.core.management import call_command
+
+    settings.VAR_DIR = tmp_path / "var"
+    loans = [drops.row("loans", customer_no="C9000000001", loan_no="XLN1", product='=HYPERLINK("x")' * 5)]
+    drops.write_csv(drop, "loans", loans)
+    with pytest.raises(SystemExit) as ended:
+        call_command("ingest", str(drop))
+    report = (tmp_path / "var" / "ingest" / "reports").glob("run-*-errors.csv")
+    text = next(report).read_text(encoding="utf-8-sig")
+    assert ended.value.code == 2
+    assert "\n" + 'loans.csv,2,product,too_long,at most 50 characters,"\'=HYPERLINK' in text
