@@ -386,7 +386,8 @@ def test_errors_csv_has_bom_all_rows_and_is_audited(cast: Cast) -> None:
     text, rows = _csv(response)
     assert text.startswith("\ufeff")
     assert len(rows) == 251
-    assert rows[1] == ["客户.csv", "2", "name", "required", "缺少姓名", ""]
+    assert rows[0][4] == "含义"  # headers and meanings in the reader's language
+    assert rows[1] == ["客户.csv", "2", "name", "required", "缺少值", "缺少姓名", ""]
     event = AuditEvent.objects.get(action=Action.EXPORT)
     assert (event.object_type, event.object_id, event.detail) == ("import_run", str(run.pk), {"rows": 250})
     assert event.username == "head"
@@ -399,7 +400,7 @@ def test_errors_csv_neutralises_formulas(cast: Cast, payload: str) -> None:
         run=run, filename="loans.csv", line=3, field=payload, code="c", message=payload, value=payload
     )
     _text, rows = _csv(cast.client("ops").get(f"/imports/{run.pk}/errors.csv"))
-    field, message, value = rows[1][2], rows[1][4], rows[1][5]
+    field, message, value = rows[1][2], rows[1][5], rows[1][6]
     assert field == message == value == "'" + payload
 
 
@@ -409,7 +410,7 @@ def test_errors_csv_leaves_plain_text_alone(cast: Cast) -> None:
         run=run, filename="loans.csv", line=None, code="header", message="expected 1,234.50"
     )
     _text, rows = _csv(cast.client("ops").get(f"/imports/{run.pk}/errors.csv"))
-    assert rows[1] == ["loans.csv", "", "", "header", "expected 1,234.50", ""]
+    assert rows[1] == ["loans.csv", "", "", "header", "", "expected 1,234.50", ""]
 
 
 # --- upload ---

@@ -335,4 +335,4 @@ def test_the_cli_writes_a_formula_safe_report(drop: Path, tmp_path: Path, settin
     report = (tmp_path / "var" / "ingest" / "reports").glob("run-*-errors.csv")
     text = next(report).read_text(encoding="utf-8-sig")
     assert ended.value.code == 2
-    assert "\n" + "loans.csv,2,product,too_long,at most 50 characters,\"'=HYPERLINK" in text
+    assert "\nloans.csv,2,product,too_long,文本过长,at most 50 characters,\"'=HYPERLINK" in text

@@ -4,10 +4,8 @@ load itself in a job (a page never waits for it)."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +24,10 @@ from xiaodai.audit.services import record
 from xiaodai.core.access import actor_of, require_perm
 from xiaodai.core.roles import Perm
 from xiaodai.ingest import selectors, services
-from xiaodai.ingest.choices import APPLIED, BadRowMode, RunStatus, Trigger
+from xiaodai.ingest.choices import APPLIED, ERROR_LABELS, BadRowMode, RunStatus, Trigger
 from xiaodai.ingest.forms import MAX_UPLOAD_MB, FeedModeForm, UploadForm
 from xiaodai.ingest.models import ImportRun
+from xiaodai.ingest.report import report_lines
 from xiaodai.ingest.tasks import run_import
 from xiaodai.org.models import Staff
 
@@ -67,11 +66,14 @@ def run_list(request: HttpRequest) -> HttpResponse:
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
     files = [(f, selectors.control_lines(f)) for f in run.files.all()]
+    errors = list(run.errors.all()[:ERRORS_SHOWN])
+    for e in errors:
+        e.label = ERROR_LABELS.get(e.code, "")  # type: ignore[attr-defined]
     context = {
         "run": run,
         "live": selectors.live_progress(run),
         "files": files,
-        "errors": run.errors.all()[:ERRORS_SHOWN],
+        "errors": errors,
         "error_count": run.errors.count(),
         "errors_shown": ERRORS_SHOWN,
         "can_rollback": actor_of(request.user).has(Perm.MANAGE_IMPORTS) and run.status in APPLIED,
@@ -100,19 +102,6 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-def _safe_cell(value: object) -> object:
-    """Neutralise spreadsheet formulas (CSV injection): a text cell starting with = + - @ TAB or CR gets a
-    leading apostrophe, so Excel shows it as text instead of evaluating it."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @require_GET
 @require_perm(Perm.VIEW_IMPORTS)  # type: ignore[arg-type]  # require_perm is typed for HttpResponse; this streams
 def run_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
@@ -120,18 +109,7 @@ def run_errors_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     run = _run_or_404(request, pk)
     count = run.errors.count()
     record(Action.EXPORT, request=request, object_type="import_run", object_id=run.pk, detail={"rows": count})
-    writer = csv.writer(_Echo())
-    rows = run.errors.order_by("id").values_list("filename", "line", "field", "code", "message", "value")
-
-    def stream() -> Iterator[str]:
-        # The BOM makes Excel read the file as UTF-8 (Chinese messages and names would be garbled otherwise).
-        yield "\ufeff" + writer.writerow(
-            [_("file"), _("line"), _("field"), _("code"), _("message"), _("value")]
-        )
-        for row in rows.iterator(chunk_size=2000):
-            yield writer.writerow([_safe_cell(cell) for cell in row])
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(report_lines(run), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
     return response
 
