@@ -36,8 +36,10 @@ def report_lines(run: ImportRun) -> Iterator[str]:
 def _lines(run: ImportRun, header: list[str], labels: dict[str, str]) -> Iterator[str]:
     writer = csv.writer(_Line())
     yield "\ufeff" + writer.writerow(header)
-    rows = RowError.objects.filter(run=run).order_by("id").values_list(
-        "filename", "line", "field", "code", "message", "value"
+    rows = (
+        RowError.objects.filter(run=run)
+        .order_by("id")
+        .values_list("filename", "line", "field", "code", "message", "value")
     )
     for filename, line, field, code, message, value in rows.iterator(chunk_size=2_000):
         cells = (filename, line, field, code, labels.get(code, ""), message, value)
