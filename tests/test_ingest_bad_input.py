@@ -336,3 +336,19 @@ def test_the_cli_writes_a_formula_safe_report(drop: Path, tmp_path: Path, settin
     text = next(report).read_text(encoding="utf-8-sig")
     assert ended.value.code == 2
     assert "\nloans.csv,2,product,too_long,文本过长,at most 50 characters,\"'=HYPERLINK" in text
+
+
+def test_quarantine_keeps_the_first_of_duplicate_keys(drop: Path, cast: Cast) -> None:
+    services.set_feed_mode("loans", BadRowMode.QUARANTINE, by=cast.staff["ops"])
+    loans = [
+        drops.row("loans", customer_no="C9000000001", loan_no="XLN1", balance="1.00"),
+        drops.row("loans", customer_no="C9000000002", loan_no="XLN1", balance="2.00"),
+        drops.row("loans", customer_no="C9999999999", loan_no="XLN3"),
+    ]
+    drops.write_csv(drop, "loans", loans)
+    run = _ingest(drop)
+    figures = run.files.get(feed="loans")
+    assert (figures.rows_read, figures.rows_loaded, figures.rows_rejected) == (3, 1, 2)
+    assert figures.reconciled
+    assert Loan.objects.get(loan_no="XLN1").balance == 1
+    assert sorted(run.errors.values_list("line", "code")) == [(3, "duplicate_key"), (4, "unknown_reference")]

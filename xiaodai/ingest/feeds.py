@@ -20,6 +20,7 @@ from xiaodai.ingest.targets import TARGETS
 from xiaodai.ingest.validate import RowProblem, RowValidator
 
 BATCH = 5_000
+MAX_PROBLEMS = 100_000  # kept per file; the count of bad rows is always complete
 
 
 class Refused(Exception):
@@ -101,22 +102,27 @@ def _load_database(
     quarantine: bool,
     rows_before: int,
 ) -> None:
+    """Stream the file through validation into staging. Memory stays flat whatever the file's size: rows
+    go to the staging table in batches, and what must be remembered across rows (duplicate keys, customer
+    tags, which rows changed) is asked of the staging table, not kept in Python."""
     record = result.file
+    staged = None
     with open_table(item.path, encoding=drop.encoding) as reader:
         record.encoding = reader.encoding
         if not _check_header(reader.header, feed, result):
             return
-        validator = RowValidator(feed, reader.header, drop.data_date, formulas=reader.format == "xlsx")
+        small = feed.name in SMALL_FEEDS
+        validator = RowValidator(
+            feed, reader.header, drop.data_date, formulas=reader.format == "xlsx", duplicates=small
+        )
         total_estimate = drop.estimated_rows
-        bad_lines: set[int] = set()
+        bad_rows = 0
         sums = {c: Decimal(0) for c in feed.sums}
         sum_index = [(c, feed.column_names.index(c)) for c in feed.sums]
         tags = {t.code: t.pk for t in Tag.objects.all()} if feed.name == "customers" else {}
         tag_index = feed.column_names.index("tags") if feed.name == "customers" else -1
-        customer_tags: dict[int, tuple[str, ...]] = {}
         small_rows: list[tuple[int, dict[str, Any]]] = []
-        staged = None
-        if feed.name not in SMALL_FEEDS:
+        if not small:
             staged = StagedFeed(
                 feed,
                 TARGETS[feed.name],
@@ -135,13 +141,12 @@ def _load_database(
                     message = f"tag {unknown[0]} is neither in this drop nor in the database"
                     problems = [RowProblem(line, "tags", "unknown_reference", message, unknown[0])]
                     values = None
-                else:
-                    customer_tags[line] = values[tag_index]
             if values is None:
-                result.problems.extend(problems)
-                bad_lines.add(line)
-                if not quarantine and len(result.problems) > 100_000:
-                    break  # refused anyway; enough to fix the file
+                bad_rows += 1
+                if len(result.problems) < MAX_PROBLEMS:
+                    result.problems.extend(problems)
+                elif not quarantine:
+                    break  # refused anyway; the first hundred thousand are enough to fix the file
                 continue
             for column, index in sum_index:
                 if values[index] is not None:
@@ -157,10 +162,17 @@ def _load_database(
         if staged is not None and batch:
             staged.stage(batch)
     write_progress(run.pk, rows_before + record.rows_read, drop.estimated_rows, feed.name)
-    if bad_lines and not quarantine:
+    if staged is not None:
+        # Duplicate keys are found in the staging table: a set of every key would grow with the file.
+        result.problems.extend(staged.duplicates()[: max(0, MAX_PROBLEMS - len(result.problems))])
+        if not quarantine and staged.bad_rows():
+            bad_rows += staged.bad_rows()
+    if bad_rows and not quarantine:
         record.accepted = False
-        record.rows_rejected = len(bad_lines)
-        record.message = f"{len(bad_lines)} bad rows; the feed is set to refuse the file on any bad row"
+        record.rows_rejected = bad_rows
+        record.message = f"{bad_rows} bad rows; the feed is set to refuse the file on any bad row"
+        if staged is not None:
+            staged.drop()
         return
     if staged is None:
         figures = load_small(
@@ -176,27 +188,22 @@ def _load_database(
             figures.updated,
             figures.unchanged,
         )
-        record.rows_rejected = len(bad_lines) + figures.rejected
+        record.rows_rejected = bad_rows + figures.rejected
         record.sums_in = record.sums_out = {}
         return
-    _merge(staged, result, quarantine, bad_lines, customer_tags, tags)
+    _merge(staged, result, quarantine, bad_rows)
     record.sums_in = {c: str(v.quantize(Decimal("0.01"))) for c, v in sums.items()}
-    if record.accepted and result.problems and quarantine:
-        # Rows dropped while merging (unknown references) leave the totals: recompute over what was staged.
+    if record.accepted and record.rows_rejected and quarantine:
+        # Rows dropped from staging (duplicates, unknown references) leave the totals: sum what was kept.
         record.sums_in = staged.sums_staged()
     staged.drop()
 
 
-def _merge(
-    staged: StagedFeed,
-    result: FeedResult,
-    quarantine: bool,
-    bad_lines: set[int],
-    customer_tags: dict[int, tuple[str, ...]],
-    tags: dict[str, int],
-) -> None:
+def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: int) -> None:
+    """Resolve references, match keys, then write. `bad_rows` were refused by validation and never staged;
+    the checks here (and the duplicate check before) flag rows in the staging table instead."""
     record = result.file
-    problems = staged.resolve(quarantine)
+    problems = staged.resolve()
     foreign = staged.foreign_rows()
     if foreign:
         result.problems.extend(foreign)
@@ -204,20 +211,24 @@ def _merge(
         record.rows_rejected = len(foreign)
         record.message = "rows belong to another branch; the drop is refused (D-09)"
         return
-    new, changed, same, evidence = staged.classify(quarantine)
+    new, changed, same, evidence = staged.classify()
     problems += evidence
-    result.problems.extend(problems)
+    result.problems.extend(problems[: max(0, MAX_PROBLEMS - len(result.problems))])
+    flagged = staged.bad_rows()  # duplicates, unknown references, changed evidence
+    rejected = bad_rows + flagged
     if problems and not quarantine:
         record.accepted = False
-        record.rows_rejected = len({p.line for p in problems})
+        record.rows_rejected = rejected
         record.message = "rows point at unknown records or change immutable evidence"
         return
-    relink = staged.changed_lines() if customer_tags or staged.feed.name == "customers" else set()
+    if flagged:
+        staged.drop_bad()
+    staged.mark_dirty()
     staged.keep_before_images()
     staged.apply()
-    staged.after_apply(relink, customer_tags, tags)
+    staged.after_apply()
     record.rows_loaded, record.rows_updated, record.rows_unchanged = new, changed, same
-    record.rows_rejected = len(bad_lines) + len({p.line for p in problems})
+    record.rows_rejected = rejected
     record.sums_out = staged.sums_out()
 
 

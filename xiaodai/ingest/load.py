@@ -8,7 +8,7 @@ SQL over whole sets, so a million rows cost a handful of statements, not a milli
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -21,11 +21,11 @@ from django.utils import timezone
 
 from xiaodai.customers.models import Customer
 from xiaodai.ingest.contract import Feed, Type
-from xiaodai.ingest.models import RowVersion
-from xiaodai.ingest.targets import TableTarget
+from xiaodai.ingest.targets import Ref, TableTarget
 from xiaodai.ingest.validate import RowProblem
 
 CHUNK = 5_000
+MAX_PROBLEMS = 100_000  # problems kept per check for the report; counts are always complete
 _ENCODER = DjangoJSONEncoder()
 
 
@@ -77,7 +77,7 @@ class StagedFeed:
         self.feed, self.target = feed, target
         self.run_id, self.data_date, self.branch_id = run_id, data_date, branch_id
         self.name = f"stg_{feed.name}"
-        self.columns = [c for c in feed.column_names if c not in target.skip]
+        self.columns = list(feed.column_names)  # all of them: skipped ones (tags) are staged, not copied
         self.index = [feed.column_names.index(c) for c in self.columns]
         model_fields = {f.column: f for f in target.model._meta.concrete_fields}
         # Optional cells the table cannot hold as NULL take the model's default ("" for text).
@@ -113,6 +113,9 @@ class StagedFeed:
         ]
         types = [feed.column(c).type for c in self.columns]
         self.adapters = [(i, a) for i, a in enumerate(_adapter(t) for t in types) if a is not None]
+        self.adapters += [
+            (i, _join_codes) for i, c in enumerate(self.columns) if feed.column(c).list_of_codes
+        ]
         self.staged = 0
 
     def create(self) -> None:
@@ -126,7 +129,7 @@ class StagedFeed:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
             cur.execute(
                 f"CREATE TEMPORARY TABLE {self.name} (line BIGINT, hash VARCHAR(16), {cols}{computed}{refs}, "
-                "target_id BIGINT)"
+                "target_id BIGINT, dirty SMALLINT, bad SMALLINT)"
             )
 
     def _pg_type(self, column: str) -> str:
@@ -170,35 +173,74 @@ class StagedFeed:
 
     # --- merge -------------------------------------------------------------------------------------------
 
-    def resolve(self, quarantine: bool) -> list[RowProblem]:
-        """Turn business keys into ids; rows pointing at nothing are errors (refused or quarantined)."""
+    def _flag(self, cur: Any, condition: str, params: list[Any] | None = None) -> None:
+        """Mark staged rows as bad in SQL: no list of lines is kept in Python, however many there are."""
+        cur.execute(f"UPDATE {self.name} SET bad = 1 WHERE {condition}", params or [])
+
+    def _problems(
+        self, cur: Any, condition: str, build: Any, params: list[Any] | None = None
+    ) -> list[RowProblem]:
+        """The first MAX_PROBLEMS rows matching `condition`, as problems for the error report."""
+        cur.execute(
+            f"SELECT * FROM {self.name} s WHERE {condition} ORDER BY s.line LIMIT {MAX_PROBLEMS}",
+            params or [],
+        )
+        names = [c[0] for c in cur.description]
+        return [build(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+
+    def bad_rows(self) -> int:
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT COUNT(*) FROM {self.name} WHERE bad = 1")
+            return int(cur.fetchone()[0])
+
+    def drop_bad(self) -> None:
+        """Quarantine: the flagged rows leave staging and are not loaded."""
+        with connection.cursor() as cur:
+            cur.execute(f"DELETE FROM {self.name} WHERE bad = 1")
+
+    def duplicates(self) -> list[RowProblem]:
+        """Rows repeating a key seen on an earlier line of the file (the first occurrence stays good)."""
+        keys = [f"c_{k}" for k in self.feed.key]
+        group = ", ".join(_q(k) for k in keys)
+        same = " AND ".join(f"s.{_q(k)} IS NOT DISTINCT FROM f.{_q(k)}" for k in keys)
+        firsts = f"SELECT {group}, MIN(line) AS first FROM {self.name} GROUP BY {group} HAVING COUNT(*) > 1"
+        repeated = f"SELECT s.line FROM {self.name} s JOIN ({firsts}) f ON {same} WHERE s.line <> f.first"
+        key = ",".join(self.feed.key)
+        with connection.cursor() as cur:
+            self._flag(cur, f"line IN ({repeated})")
+            cur.execute(
+                f"SELECT s.line, f.first FROM {self.name} s JOIN ({firsts}) f ON {same} "
+                f"WHERE s.line <> f.first ORDER BY s.line LIMIT {MAX_PROBLEMS}"
+            )
+            return [
+                RowProblem(line, key, "duplicate_key", f"the same key as line {first}", "")
+                for line, first in cur.fetchall()
+            ]
+
+    def resolve(self) -> list[RowProblem]:
+        """Turn business keys into ids; rows pointing at nothing are flagged bad."""
         problems: list[RowProblem] = []
         with connection.cursor() as cur:
             for ref in self.target.refs:
                 where = " AND t.branch_id = %s" if ref.branch_scoped else ""
                 params = [self.branch_id] if ref.branch_scoped else []
+                source, resolved = _q("c_" + ref.column), _q("r_" + ref.db_column)
                 cur.execute(
-                    f"UPDATE {self.name} SET {_q('r_' + ref.db_column)} = (SELECT t.id FROM {ref.table} t "
-                    f"WHERE t.{_q(ref.key)} = {self.name}.{_q('c_' + ref.column)}{where})",
+                    f"UPDATE {self.name} SET {resolved} = (SELECT t.id FROM {ref.table} t "
+                    f"WHERE t.{_q(ref.key)} = {self.name}.{source}{where})",
                     params,
                 )
-                cur.execute(
-                    f"SELECT line, {_q('c_' + ref.column)} FROM {self.name} "
-                    f"WHERE {_q('c_' + ref.column)} IS NOT NULL "
-                    f"AND {_q('r_' + ref.db_column)} IS NULL ORDER BY line"
-                )
-                for line, value in cur.fetchall():
-                    where_known = "this branch's records" if ref.branch_scoped else "the database"
-                    message = f"{ref.column} {value} is neither in this drop nor in {where_known}"
-                    problems.append(RowProblem(line, ref.column, "unknown_reference", message, str(value)))
-            if problems and quarantine:
-                self._drop_lines(cur, [p.line for p in problems])
-        return problems
+                missing = f"{source} IS NOT NULL AND {resolved} IS NULL"
+                self._flag(cur, missing)
+                where_known = "this branch's records" if ref.branch_scoped else "the database"
 
-    def _drop_lines(self, cur: Any, lines: list[int]) -> None:
-        for start in range(0, len(lines), 500):
-            part = lines[start : start + 500]
-            cur.execute(f"DELETE FROM {self.name} WHERE line IN ({', '.join(['%s'] * len(part))})", part)
+                def build(row: dict[str, Any], ref: Ref = ref, where_known: str = where_known) -> RowProblem:
+                    value = row["c_" + ref.column]
+                    message = f"{ref.column} {value} is neither in this drop nor in {where_known}"
+                    return RowProblem(row["line"], ref.column, "unknown_reference", message, str(value))
+
+                problems += self._problems(cur, missing, build)
+        return problems
 
     def _key_match(self, alias: str) -> str:
         parts = []
@@ -238,57 +280,73 @@ class StagedFeed:
             message = "this key belongs to another branch's records; a drop writes only its own branch's"
             return [RowProblem(line, ",".join(self.feed.key), "other_branch", message, "") for (line,) in cur]
 
-    def classify(self, quarantine: bool) -> tuple[int, int, int, list[RowProblem]]:
-        """Match staged rows to existing ones: (new, changed, unchanged, problems for changed evidence)."""
+    def classify(self) -> tuple[int, int, int, list[RowProblem]]:
+        """Match staged good rows to existing ones: (new, changed, unchanged, changed-evidence problems)."""
         t = self.target.table
         with connection.cursor() as cur:
             cur.execute(
                 f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
             )
+            if self.target.immutable:
+                changed_evidence = (
+                    f"bad IS NULL AND target_id IS NOT NULL AND EXISTS (SELECT 1 FROM {t} t "
+                    f"WHERE t.id = {self.name}.target_id AND t.row_hash <> {self.name}.hash)"
+                )
+                self._flag(cur, changed_evidence)
+                message = "consent evidence cannot change; send a new record with its own time"
+                problems = self._problems(
+                    cur,
+                    "s.bad = 1 AND s.target_id IS NOT NULL",
+                    lambda row: RowProblem(row["line"], "", "immutable", message, ""),
+                )
+            else:
+                problems = []
             cur.execute(
                 f"SELECT SUM(CASE WHEN s.target_id IS NULL THEN 1 ELSE 0 END), "
                 f"SUM(CASE WHEN t.row_hash <> s.hash THEN 1 ELSE 0 END), "
                 f"SUM(CASE WHEN t.row_hash = s.hash THEN 1 ELSE 0 END) "
-                f"FROM {self.name} s LEFT JOIN {t} t ON t.id = s.target_id"
+                f"FROM {self.name} s LEFT JOIN {t} t ON t.id = s.target_id WHERE s.bad IS NULL"
             )
             new, changed, same = (int(v or 0) for v in cur.fetchone())
-            problems: list[RowProblem] = []
-            if self.target.immutable and changed:
-                cur.execute(
-                    f"SELECT s.line FROM {self.name} s JOIN {t} t ON t.id = s.target_id "
-                    "WHERE t.row_hash <> s.hash ORDER BY s.line"
-                )
-                message = "consent evidence cannot change; send a new record with its own time"
-                problems = [RowProblem(line, "", "immutable", message, "") for (line,) in cur.fetchall()]
-                if quarantine:
-                    self._drop_lines(cur, [p.line for p in problems])
-                changed = 0
         return new, changed, same, problems
 
-    def keep_before_images(self) -> int:
-        """RowVersion rows for every row this run will change, so the run can be rolled back."""
-        model, t = self.target.model, self.target.table
+    def mark_dirty(self) -> None:
+        """Flag the rows that will be inserted or changed (before apply rewrites the hashes)."""
+        t = self.target.table
         with connection.cursor() as cur:
             cur.execute(
-                f"SELECT s.target_id FROM {self.name} s JOIN {t} t ON t.id = s.target_id "
-                "WHERE t.row_hash <> s.hash"
+                f"UPDATE {self.name} SET dirty = CASE WHEN target_id IS NULL THEN 1 WHEN EXISTS (SELECT 1 "
+                f"FROM {t} t WHERE t.id = {self.name}.target_id AND t.row_hash <> {self.name}.hash) THEN 1 "
+                "ELSE 0 END"
             )
-            ids = [row[0] for row in cur.fetchall()]
-        attnames = [f.attname for f in model._meta.concrete_fields]
-        kept = 0
-        for start in range(0, len(ids), CHUNK):
-            part = ids[start : start + CHUNK]
-            versions = []
-            for before in model._default_manager.filter(pk__in=part).values(*attnames):
-                if model is Customer:
-                    tags = Customer.tags.through.objects.filter(customer_id=before["id"])
-                    before["_tags"] = list(tags.values_list("tag_id", flat=True))
-                versions.append(
-                    RowVersion(run_id=self.run_id, table=t, row_id=before["id"], before=_jsonable(before))
+
+    def keep_before_images(self) -> None:
+        """RowVersion rows for every row this run will change, written by the database itself (as JSON of
+        the whole row), so the run can be rolled back and nothing of the rows passes through Python."""
+        model, t = self.target.model, self.target.table
+        changed = f"SELECT target_id FROM {self.name} WHERE dirty = 1 AND target_id IS NOT NULL"
+        if connection.vendor == "postgresql":
+            row = "to_jsonb(t)"
+            if model is Customer:
+                tags = (
+                    "(SELECT COALESCE(jsonb_agg(tag_id), '[]'::jsonb) FROM customers_customer_tags "
+                    "WHERE customer_id = t.id)"
                 )
-            RowVersion.objects.bulk_create(versions, batch_size=2_000)
-            kept += len(versions)
-        return kept
+                row = f"to_jsonb(t) || jsonb_build_object('_tags', {tags})"
+        else:
+            pairs = ", ".join(f"'{f.attname}', t.{_q(f.column)}" for f in model._meta.concrete_fields)
+            if model is Customer:
+                pairs += (
+                    ", '_tags', json((SELECT json_group_array(tag_id) FROM customers_customer_tags "
+                    "WHERE customer_id = t.id))"
+                )
+            row = f"json_object({pairs})"
+        with connection.cursor() as cur:
+            cur.execute(
+                f'INSERT INTO ingest_rowversion (run_id, "table", row_id, before) '
+                f"SELECT %s, %s, t.id, {row} FROM {t} t WHERE t.id IN ({changed})",
+                [self.run_id, t],
+            )
 
     def apply(self) -> None:
         """Update changed rows and insert new ones, with lineage."""
@@ -327,38 +385,24 @@ class StagedFeed:
                 "WHERE target_id IS NULL"
             )
 
-    def changed_lines(self) -> set[int]:
-        """Lines that will be inserted or updated (call before apply)."""
-        t = self.target.table
-        with connection.cursor() as cur:
-            cur.execute(
-                f"SELECT s.line FROM {self.name} s LEFT JOIN {t} t ON t.id = s.target_id "
-                "WHERE s.target_id IS NULL OR t.row_hash <> s.hash"
-            )
-            return {row[0] for row in cur.fetchall()}
-
-    def after_apply(
-        self, relink: set[int], customer_tags: dict[int, tuple[str, ...]], tags: dict[str, int]
-    ) -> None:
+    def after_apply(self) -> None:
         """Feed-specific follow-ups: customers' tags, AUM from deposits, a consent collector's sub-branch."""
         name = self.feed.name
         with connection.cursor() as cur:
-            if name == "customers" and relink:
-                ids = {line: tid for line, tid in self.target_ids() if line in relink}
-                through = "customers_customer_tags"
-                id_list = list(ids.values())
-                for start in range(0, len(id_list), 500):
-                    part = id_list[start : start + 500]
-                    cur.execute(
-                        f"DELETE FROM {through} WHERE customer_id IN ({', '.join(['%s'] * len(part))})", part
-                    )
-                links = [
-                    (ids[line], tags[code])
-                    for line, codes in customer_tags.items()
-                    if line in ids
-                    for code in codes
-                ]
-                cur.executemany(f"INSERT INTO {through} (customer_id, tag_id) VALUES (%s, %s)", links)
+            if name == "customers":
+                dirty = f"SELECT target_id FROM {self.name} WHERE dirty = 1"
+                cur.execute(f"DELETE FROM customers_customer_tags WHERE customer_id IN ({dirty})")
+                if connection.vendor == "postgresql":
+                    codes = "CROSS JOIN LATERAL unnest(string_to_array(s.c_tags, '|')) AS j(code)"
+                    match = "tg.code = j.code"
+                else:  # tag codes hold only [A-Za-z0-9_-]: safe to turn into a JSON array by text
+                    codes = "CROSS JOIN json_each('[\"' || replace(s.c_tags, '|', '\",\"') || '\"]') AS j"
+                    match = "tg.code = j.value"
+                cur.execute(
+                    "INSERT INTO customers_customer_tags (customer_id, tag_id) "
+                    f"SELECT s.target_id, tg.id FROM {self.name} s {codes} JOIN customers_tag tg ON {match} "
+                    "WHERE s.dirty = 1 AND s.c_tags IS NOT NULL AND s.c_tags <> ''"
+                )
             if name == "deposits":
                 cur.execute(
                     "UPDATE customers_customer SET aum = "
@@ -411,15 +455,13 @@ class StagedFeed:
                 out[col] = str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
         return out
 
-    def target_ids(self) -> Iterator[tuple[int, int]]:
-        """(line, target id) of every staged row, for follow-up steps like customer tags."""
-        with connection.cursor() as cur:
-            cur.execute(f"SELECT line, target_id FROM {self.name} ORDER BY line")
-            yield from cur.fetchall()
-
     def drop(self) -> None:
         with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def _join_codes(value: Any) -> Any:
+    return "|".join(value) if value else None
 
 
 def _adapt_default(value: Any) -> Any:

@@ -232,9 +232,19 @@ def converter_for(column: Column) -> Converter:
 class RowValidator:
     """Validates the rows of one file of `feed`, whose header has already been checked."""
 
-    def __init__(self, feed: Feed, header: list[str], data_date: date, *, formulas: bool = True) -> None:
+    def __init__(
+        self,
+        feed: Feed,
+        header: list[str],
+        data_date: date,
+        *,
+        formulas: bool = True,
+        duplicates: bool = True,
+    ) -> None:
         self.feed = feed
         self.formulas = formulas  # only spreadsheets carry formula cells
+        # Staged feeds find duplicate keys in the staging table instead: memory must not grow with the file.
+        self.duplicates = duplicates
         self.width = len(header)
         position = {name: i for i, name in enumerate(header)}
         self.order = [position[name] for name in feed.column_names]  # contract order from file order
@@ -325,6 +335,8 @@ class RowValidator:
             problems.extend(self.cross(line, values))
         if problems:
             return None, problems
+        if not self.duplicates:
+            return values, []
         key = "\x1f".join(str(values[i]) for i in self.key_index)
         first = self.seen.get(key)
         if first is not None:
