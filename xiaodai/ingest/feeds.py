@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from xiaodai.customers.models import Tag
 from xiaodai.ingest.contract import FEEDS, Feed, Target, credit_data_columns
@@ -74,7 +75,9 @@ def _refuse(result: FeedResult, line: int | None, column: str, code: str, messag
 def _check_header(header: list[str], feed: Feed, result: FeedResult) -> bool:
     credit = credit_data_columns(header)
     if credit:
-        message = f"credit-bureau data ({', '.join(credit)}) may only come through licensed bureaus (C-10)"
+        message = _("Credit-bureau data (%(columns)s) may only come through licensed bureaus (C-10).") % {
+            "columns": ", ".join(credit)
+        }
         _refuse(result, 1, ",".join(credit), "credit_data", message)
         return False
     missing = [c for c in feed.column_names if c not in header]
@@ -170,7 +173,9 @@ def _load_database(
     if bad_rows and not quarantine:
         record.accepted = False
         record.rows_rejected = bad_rows
-        record.message = f"{bad_rows} bad rows; the feed is set to refuse the file on any bad row"
+        record.message = _("%(n)s bad rows; this feed refuses the whole file on any bad row.") % {
+            "n": bad_rows
+        }
         if staged is not None:
             staged.drop()
         return
@@ -181,7 +186,7 @@ def _load_database(
         result.problems.extend(figures.problems)
         if figures.problems and not quarantine:
             record.accepted = False
-            record.message = "rows point at unknown records"
+            record.message = _("Rows point at records that do not exist.")
             return
         record.rows_loaded, record.rows_updated, record.rows_unchanged = (
             figures.loaded,
@@ -209,7 +214,7 @@ def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: i
         result.problems.extend(foreign)
         record.accepted = False
         record.rows_rejected = len(foreign)
-        record.message = "rows belong to another branch; the drop is refused (D-09)"
+        record.message = _("Rows belong to another branch; the drop is refused (D-09).")
         return
     new, changed, same, evidence = staged.classify()
     problems += evidence
@@ -219,7 +224,7 @@ def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: i
     if problems and not quarantine:
         record.accepted = False
         record.rows_rejected = rejected
-        record.message = "rows point at unknown records or change immutable evidence"
+        record.message = _("Rows point at records that do not exist, or change consent evidence.")
         return
     if flagged:
         staged.drop_bad()
@@ -259,7 +264,9 @@ def _load_lake(
         _refuse(result, None, "", *lake.file_problem)
     elif lake.rows_rejected and not quarantine:
         record.accepted = False
-        record.message = f"{lake.rows_rejected} bad rows; the feed is set to refuse the file on any bad row"
+        record.message = _("%(n)s bad rows; this feed refuses the whole file on any bad row.") % {
+            "n": lake.rows_rejected
+        }
 
 
 def _check_control(result: FeedResult) -> None:

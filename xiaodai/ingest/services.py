@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import gc
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from xiaodai.audit.choices import Action, Outcome
 from xiaodai.audit.services import record
@@ -31,8 +35,22 @@ from xiaodai.org.models import Branch, Staff
 
 __all__ = ["IngestError", "execute_run", "prepare_run", "rollback_run", "run_ingest", "set_feed_mode"]
 MAX_STORED_ERRORS = 100_000
+F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _in_default_language(func: F) -> F:
+    """Run and file messages are stored: write them in the installation's language (Chinese by default),
+    whether the run was started from a page, a job or the command line."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with translation.override(settings.LANGUAGE_CODE):
+            return func(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+@_in_default_language
 def prepare_run(
     folder: Path,
     *,
@@ -70,7 +88,8 @@ def prepare_run(
             status=RunStatus.DUPLICATE,
             started_at=now,
             finished_at=now,
-            message=f"identical to run #{same.pk}, loaded {same.finished_at:%Y-%m-%d %H:%M}; nothing changed",
+            message=_("Identical to run #%(run)s, loaded %(when)s; nothing changed.")
+            % {"run": same.pk, "when": f"{same.finished_at:%Y-%m-%d %H:%M}"},
         )
         _audit(run, Action.IMPORT_RUN, Outcome.SUCCESS)
         return run
@@ -84,6 +103,7 @@ def prepare_run(
     return run
 
 
+@_in_default_language
 def execute_run(run_id: int) -> ImportRun:
     """Load a queued run's drop in one transaction: a refused file leaves the database as it was."""
     run = ImportRun.objects.get(pk=run_id)
@@ -122,6 +142,7 @@ def run_ingest(folder: Path, **kwargs: Any) -> ImportRun:
     return execute_run(run.pk)
 
 
+@_in_default_language
 def rollback_run(run_id: int, *, by: Staff | None) -> ImportRun:
     """Undo an applied run: restore the rows it changed, delete the rows it added, remove its lake files."""
     run = ImportRun.objects.get(pk=run_id)
@@ -237,7 +258,10 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
             elif result.file.rows_rejected:
                 outcome.status = RunStatus.PARTIAL
         if refused:
-            raise Refused(f"refused: {', '.join(refused)}; nothing was loaded. See the error report.")
+            raise Refused(
+                _("Refused: %(files)s. Nothing was loaded; see the error report.")
+                % {"files": ", ".join(refused)}
+            )
         outcome.message = _summary(outcome.files) + _variance(run, outcome.files)
         for name in found.lake_feeds:
             from xiaodai.lake.writer import publish_batch
@@ -272,7 +296,7 @@ def _finish(run: ImportRun, outcome: _Outcome, superseded: ImportRun | None) -> 
         run.save()
         if superseded is not None:
             superseded.status = RunStatus.SUPERSEDED
-            superseded.message = f"replaced by run #{run.pk} (a corrected delivery)"
+            superseded.message = _("Replaced by run #%(run)s (a corrected delivery).") % {"run": run.pk}
             superseded.save(update_fields=["status", "message"])
         ok = outcome.status in APPLIED
         _audit(run, Action.IMPORT_RUN, Outcome.SUCCESS if ok else Outcome.FAILURE)
@@ -299,9 +323,16 @@ def _variance(run: ImportRun, files: list[ImportFile]) -> str:
         was = previous.get(f.feed)
         if was and f.rows_read < was * (1 - VARIANCE_ALERT):
             drop = round(100 * (was - f.rows_read) / was)
-            f.message = f"variance: {drop}% fewer rows than on {before.data_date} ({f.rows_read} vs {was})"
+            f.message = _("Variance: %(pct)s%% fewer rows than on %(day)s (%(now)s against %(was)s).") % {
+                "pct": drop,
+                "day": before.data_date,
+                "now": f.rows_read,
+                "was": was,
+            }
             alerts.append(f"{f.feed} −{drop}%")
-    return f". Check: fewer rows than the day before: {', '.join(alerts)}" if alerts else ""
+    if not alerts:
+        return ""
+    return " " + _("Check: fewer rows than the day before: %(feeds)s.") % {"feeds": ", ".join(alerts)}
 
 
 def _summary(files: list[ImportFile]) -> str:
@@ -335,7 +366,7 @@ def _clear_stale_runs(source: str, data_date: date) -> None:
         alive = run.pid is not None and _pid_alive(run.pid) and not progress.is_stale(run.pk)
         if not alive:
             run.status = RunStatus.FAILED
-            run.message = "interrupted (the process ended before it finished); nothing of it was kept"
+            run.message = _("Interrupted: the process ended before it finished; nothing of it was kept.")
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "message", "finished_at"])
             remove_lake_batches(run.pk, list(FEEDS))
