@@ -207,6 +207,9 @@ class StagedFeed:
         repeated = f"SELECT s.line FROM {self.name} s JOIN ({firsts}) f ON {same} WHERE s.line <> f.first"
         key = ",".join(self.feed.key)
         with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                # Temporary tables get no statistics from autovacuum; without them the merges plan badly.
+                cur.execute(f"ANALYZE {self.name}")
             self._flag(cur, f"line IN ({repeated})")
             cur.execute(
                 f"SELECT s.line, f.first FROM {self.name} s JOIN ({firsts}) f ON {same} "
@@ -225,11 +228,18 @@ class StagedFeed:
                 where = " AND t.branch_id = %s" if ref.branch_scoped else ""
                 params = [self.branch_id] if ref.branch_scoped else []
                 source, resolved = _q("c_" + ref.column), _q("r_" + ref.db_column)
-                cur.execute(
-                    f"UPDATE {self.name} SET {resolved} = (SELECT t.id FROM {ref.table} t "
-                    f"WHERE t.{_q(ref.key)} = {self.name}.{source}{where})",
-                    params,
-                )
+                if _joins():
+                    cur.execute(
+                        f"UPDATE {self.name} SET {resolved} = t.id FROM {ref.table} t "
+                        f"WHERE t.{_q(ref.key)} = {self.name}.{source}{where}",
+                        params,
+                    )
+                else:
+                    cur.execute(
+                        f"UPDATE {self.name} SET {resolved} = (SELECT t.id FROM {ref.table} t "
+                        f"WHERE t.{_q(ref.key)} = {self.name}.{source}{where})",
+                        params,
+                    )
                 missing = f"{source} IS NOT NULL AND {resolved} IS NULL"
                 self._flag(cur, missing)
                 where_known = "this branch's records" if ref.branch_scoped else "the database"
@@ -241,6 +251,19 @@ class StagedFeed:
 
                 problems += self._problems(cur, missing, build)
         return problems
+
+    def _match_targets(self, cur: Any, only_new: bool = False) -> None:
+        """Set each staged row's target_id to the existing row with the same natural key."""
+        t = self.target.table
+        new = f" AND {self.name}.target_id IS NULL" if only_new else ""
+        if _joins():
+            cur.execute(
+                f"UPDATE {self.name} SET target_id = t.id FROM {t} t WHERE {self._key_match('t')}{new}"
+            )
+        else:
+            where = " WHERE target_id IS NULL" if only_new else ""
+            match = f"(SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
+            cur.execute(f"UPDATE {self.name} SET target_id = {match}{where}")
 
     def _key_match(self, alias: str) -> str:
         parts = []
@@ -273,9 +296,7 @@ class StagedFeed:
         else:
             return []
         with connection.cursor() as cur:
-            cur.execute(
-                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
-            )
+            self._match_targets(cur)
             cur.execute(f"SELECT s.line FROM {self.name} s {owner} ORDER BY s.line", [self.branch_id])
             message = "this key belongs to another branch's records; a drop writes only its own branch's"
             return [RowProblem(line, ",".join(self.feed.key), "other_branch", message, "") for (line,) in cur]
@@ -284,15 +305,12 @@ class StagedFeed:
         """Match staged good rows to existing ones: (new, changed, unchanged, changed-evidence problems)."""
         t = self.target.table
         with connection.cursor() as cur:
-            cur.execute(
-                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')})"
-            )
+            self._match_targets(cur)
             if self.target.immutable:
-                changed_evidence = (
-                    f"bad IS NULL AND target_id IS NOT NULL AND EXISTS (SELECT 1 FROM {t} t "
-                    f"WHERE t.id = {self.name}.target_id AND t.row_hash <> {self.name}.hash)"
+                cur.execute(
+                    f"UPDATE {self.name} SET bad = 1 WHERE bad IS NULL AND target_id IN (SELECT s.target_id "
+                    f"FROM {self.name} s JOIN {t} t ON t.id = s.target_id WHERE t.row_hash <> s.hash)"
                 )
-                self._flag(cur, changed_evidence)
                 message = "consent evidence cannot change; send a new record with its own time"
                 problems = self._problems(
                     cur,
@@ -314,10 +332,10 @@ class StagedFeed:
         """Flag the rows that will be inserted or changed (before apply rewrites the hashes)."""
         t = self.target.table
         with connection.cursor() as cur:
+            cur.execute(f"UPDATE {self.name} SET dirty = 1 WHERE target_id IS NULL")
             cur.execute(
-                f"UPDATE {self.name} SET dirty = CASE WHEN target_id IS NULL THEN 1 WHEN EXISTS (SELECT 1 "
-                f"FROM {t} t WHERE t.id = {self.name}.target_id AND t.row_hash <> {self.name}.hash) THEN 1 "
-                "ELSE 0 END"
+                f"UPDATE {self.name} SET dirty = 1 WHERE target_id IN (SELECT s.target_id "
+                f"FROM {self.name} s JOIN {t} t ON t.id = s.target_id WHERE t.row_hash <> s.hash)"
             )
 
     def keep_before_images(self) -> None:
@@ -380,10 +398,7 @@ class StagedFeed:
                 f"FROM {self.name} s WHERE s.target_id IS NULL ORDER BY s.line",
                 params,
             )
-            cur.execute(
-                f"UPDATE {self.name} SET target_id = (SELECT t.id FROM {t} t WHERE {self._key_match('t')}) "
-                "WHERE target_id IS NULL"
-            )
+            self._match_targets(cur, only_new=True)
 
     def after_apply(self) -> None:
         """Feed-specific follow-ups: customers' tags, AUM from deposits, a consent collector's sub-branch."""
@@ -458,6 +473,11 @@ class StagedFeed:
     def drop(self) -> None:
         with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
+
+
+def _joins() -> bool:
+    """PostgreSQL plans UPDATE ... FROM as a hash join; SQLite is fastest with index look-ups per row."""
+    return connection.vendor == "postgresql"
 
 
 def _join_codes(value: Any) -> Any:
