@@ -186,3 +186,27 @@ def test_the_cli_rolls_back_by_run_id(drop: Path) -> None:
     call_command("ingest", "--rollback", str(run.pk))
     run.refresh_from_db()
     assert run.status == RunStatus.ROLLED_BACK
+
+
+def test_a_large_drop_validates_in_a_second_process_with_the_same_result(
+    drop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large drops validate in a spawned process (both cores); the outcome is the same as in-process."""
+    from xiaodai.ingest import services as ingest_services
+
+    monkeypatch.setattr(ingest_services, "PIPELINE_MIN_ROWS", 0)
+    run = _ingest(drop)
+    assert run.status == RunStatus.LOADED, run.message
+    figures = run.files.get(feed="credit_lines")
+    assert (figures.rows_loaded, figures.sums_out) == (3, {"limit": "600000.00", "drawn": "0.00"})
+
+
+def test_a_bad_row_found_in_the_second_process_refuses_the_drop(
+    drop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xiaodai.ingest import services as ingest_services
+
+    monkeypatch.setattr(ingest_services, "PIPELINE_MIN_ROWS", 0)
+    drops.write_csv(drop, "loans", [drops.row("loans", customer_no="C9000000001", balance="8,000.00")])
+    run = _ingest(drop)
+    assert (run.status, run.errors.get().code) == (RunStatus.REJECTED, "money_format")

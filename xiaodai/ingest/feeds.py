@@ -9,19 +9,20 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from xiaodai.customers.models import Tag
-from xiaodai.ingest.contract import FEEDS, Feed, Target, credit_data_columns
+from xiaodai.ingest.contract import FEEDS, Feed, Target
 from xiaodai.ingest.drop import Drop, DropFile
 from xiaodai.ingest.load import StagedFeed
 from xiaodai.ingest.models import ImportFile, ImportRun
+from xiaodai.ingest.produce import MAX_PROBLEMS, Producer, header_problem
 from xiaodai.ingest.progress import write_progress
 from xiaodai.ingest.readers import FileProblem, open_table
 from xiaodai.ingest.small import SMALL_FEEDS, load_small
 from xiaodai.ingest.targets import TARGETS
 from xiaodai.ingest.validate import RowProblem, RowValidator
 
-BATCH = 5_000
-MAX_PROBLEMS = 100_000  # kept per file; the count of bad rows is always complete
+
+def _bad_rows_message() -> str:
+    return _("%(n)s bad rows; this feed refuses the whole file on any bad row.")
 
 
 class Refused(Exception):
@@ -35,7 +36,7 @@ class FeedResult:
 
 
 def load_feed(
-    run: ImportRun, drop: Drop, item: DropFile, *, quarantine: bool, rows_before: int
+    run: ImportRun, drop: Drop, item: DropFile, *, quarantine: bool, rows_before: int, producer: Producer
 ) -> FeedResult:
     feed = FEEDS[item.feed]
     record = ImportFile(
@@ -51,11 +52,13 @@ def load_feed(
     result = FeedResult(record)
     if feed.target is Target.LAKE:
         _load_lake(run, drop, item, feed, result, quarantine)
-    else:
+    elif feed.name in SMALL_FEEDS:
         try:
-            _load_database(run, drop, item, feed, result, quarantine, rows_before)
+            _load_small(run, drop, item, feed, result, quarantine)
         except FileProblem as exc:
             _refuse(result, exc.line, "", exc.code, exc.message)
+    else:
+        _load_staged(run, drop, feed, result, quarantine, rows_before, producer)
     _check_control(result)
     record.reconciled = (
         record.accepted
@@ -66,138 +69,111 @@ def load_feed(
     return result
 
 
+def staged_feeds(drop: Drop) -> list[DropFile]:
+    """The drop's files that go through staging (everything but the organisation and the lake)."""
+    return [f for f in drop.files if FEEDS[f.feed].target is Target.DATABASE and f.feed not in SMALL_FEEDS]
+
+
 def _refuse(result: FeedResult, line: int | None, column: str, code: str, message: str) -> None:
     result.file.accepted = False
     result.file.message = message
     result.problems.append(RowProblem(line or 0, column, code, message, ""))
 
 
-def _check_header(header: list[str], feed: Feed, result: FeedResult) -> bool:
-    credit = credit_data_columns(header)
-    if credit:
-        message = _("Credit-bureau data (%(columns)s) may only come through licensed bureaus (C-10).") % {
-            "columns": ", ".join(credit)
-        }
-        _refuse(result, 1, ",".join(credit), "credit_data", message)
-        return False
-    missing = [c for c in feed.column_names if c not in header]
-    extra = [c for c in header if c not in feed.column_names]
-    dupes = sorted({c for c in header if header.count(c) > 1})
-    if missing or extra or dupes:
-        parts = []
-        if missing:
-            parts.append(f"missing columns: {', '.join(missing)}")
-        if extra:
-            parts.append(f"columns not in the contract: {', '.join(extra)}")
-        if dupes:
-            parts.append(f"repeated columns: {', '.join(dupes)}")
-        _refuse(result, 1, "", "columns", "; ".join(parts))
-        return False
-    return True
+def _load_small(
+    run: ImportRun, drop: Drop, item: DropFile, feed: Feed, result: FeedResult, quarantine: bool
+) -> None:
+    """The organisation feeds: a few thousand rows at most, validated and upserted in this process."""
+    record = result.file
+    with open_table(item.path, encoding=drop.encoding) as reader:
+        record.encoding = reader.encoding
+        problem = header_problem(reader.header, feed)
+        if problem is not None:
+            code, column, message = problem
+            _refuse(result, 1, column, code, message)
+            return
+        validator = RowValidator(feed, reader.header, drop.data_date, formulas=reader.format == "xlsx")
+        rows: list[tuple[int, dict[str, Any]]] = []
+        bad_rows = 0
+        for line, cells in reader.rows():
+            record.rows_read += 1
+            values, problems = validator.check(line, cells)
+            if values is None:
+                bad_rows += 1
+                result.problems.extend(problems)
+                continue
+            rows.append((line, dict(zip(feed.column_names, values, strict=True))))
+    if bad_rows and not quarantine:
+        record.accepted = False
+        record.rows_rejected = bad_rows
+        record.message = _bad_rows_message() % {"n": bad_rows}
+        return
+    figures = load_small(
+        feed.name, rows, run_id=run.pk, data_date=drop.data_date, branch_id=run.branch_id or 0
+    )
+    result.problems.extend(figures.problems)
+    if figures.problems and not quarantine:
+        record.accepted = False
+        record.message = _("Rows point at records that do not exist.")
+        return
+    record.rows_loaded, record.rows_updated = figures.loaded, figures.updated
+    record.rows_unchanged, record.rows_rejected = figures.unchanged, bad_rows + figures.rejected
 
 
-def _load_database(
+def _load_staged(
     run: ImportRun,
     drop: Drop,
-    item: DropFile,
     feed: Feed,
     result: FeedResult,
     quarantine: bool,
     rows_before: int,
+    producer: Producer,
 ) -> None:
-    """Stream the file through validation into staging. Memory stays flat whatever the file's size: rows
-    go to the staging table in batches, and what must be remembered across rows (duplicate keys, customer
-    tags, which rows changed) is asked of the staging table, not kept in Python."""
+    """Stage the rows the producer validated, then merge. Memory stays flat whatever the file's size:
+    what must be known across rows (duplicate keys, tags, which rows changed) is asked of the staging
+    table, not kept in Python."""
     record = result.file
-    staged = None
-    with open_table(item.path, encoding=drop.encoding) as reader:
-        record.encoding = reader.encoding
-        if not _check_header(reader.header, feed, result):
-            return
-        small = feed.name in SMALL_FEEDS
-        validator = RowValidator(
-            feed, reader.header, drop.data_date, formulas=reader.format == "xlsx", duplicates=small
-        )
-        total_estimate = drop.estimated_rows
-        bad_rows = 0
-        sums = {c: Decimal(0) for c in feed.sums}
-        sum_index = [(c, feed.column_names.index(c)) for c in feed.sums]
-        tags = {t.code: t.pk for t in Tag.objects.all()} if feed.name == "customers" else {}
-        tag_index = feed.column_names.index("tags") if feed.name == "customers" else -1
-        small_rows: list[tuple[int, dict[str, Any]]] = []
-        if not small:
-            staged = StagedFeed(
-                feed,
-                TARGETS[feed.name],
-                run_id=run.pk,
-                data_date=drop.data_date,
-                branch_id=run.branch_id or 0,
-            )
-            staged.create()
-        batch: list[tuple[int, list[Any]]] = []
-        for line, cells in reader.rows():
-            record.rows_read += 1
-            values, problems = validator.check(line, cells)
-            if values is not None and tag_index >= 0 and values[tag_index]:
-                unknown = [t for t in values[tag_index] if t not in tags]
-                if unknown:
-                    message = f"tag {unknown[0]} is neither in this drop nor in the database"
-                    problems = [RowProblem(line, "tags", "unknown_reference", message, unknown[0])]
-                    values = None
-            if values is None:
-                bad_rows += 1
-                if len(result.problems) < MAX_PROBLEMS:
-                    result.problems.extend(problems)
-                elif not quarantine:
-                    break  # refused anyway; the first hundred thousand are enough to fix the file
-                continue
-            for column, index in sum_index:
-                if values[index] is not None:
-                    sums[column] += values[index]
-            if staged is None:
-                small_rows.append((line, dict(zip(feed.column_names, values, strict=True))))
-            else:
-                batch.append((line, values))
-                if len(batch) >= BATCH:
-                    staged.stage(batch)
-                    batch = []
-                    write_progress(run.pk, rows_before + record.rows_read, total_estimate, feed.name)
-        if staged is not None and batch:
-            staged.stage(batch)
-    write_progress(run.pk, rows_before + record.rows_read, drop.estimated_rows, feed.name)
-    if staged is not None:
-        # Duplicate keys are found in the staging table: a set of every key would grow with the file.
-        result.problems.extend(staged.duplicates()[: max(0, MAX_PROBLEMS - len(result.problems))])
-        if not quarantine and staged.bad_rows():
-            bad_rows += staged.bad_rows()
-    if bad_rows and not quarantine:
-        record.accepted = False
-        record.rows_rejected = bad_rows
-        record.message = _("%(n)s bad rows; this feed refuses the whole file on any bad row.") % {
-            "n": bad_rows
-        }
-        if staged is not None:
+    started = producer.next()
+    assert started == ("file", feed.name), started  # the producer walks the same files in the same order
+    staged = StagedFeed(
+        feed, TARGETS[feed.name], run_id=run.pk, data_date=drop.data_date, branch_id=run.branch_id or 0
+    )
+    staged.create()
+    bad_rows = 0
+    while True:
+        message = producer.next()
+        kind = message[0]
+        if kind == "rows":
+            prepared, problems, read = message[1:]
+            staged.insert(prepared)
+            result.problems.extend(problems[: max(0, MAX_PROBLEMS - len(result.problems))])
+            record.rows_read = read
+            write_progress(run.pk, rows_before + read, drop.estimated_rows, feed.name)
+        elif kind == "end":
+            record.rows_read, bad_rows, sums_in, record.encoding = message[1:]
+            record.sums_in = sums_in
+            break
+        elif kind == "refused":
+            code, column, text, record.encoding = message[1:]
+            _refuse(result, 1, column, code, text)
             staged.drop()
-        return
-    if staged is None:
-        figures = load_small(
-            feed.name, small_rows, run_id=run.pk, data_date=drop.data_date, branch_id=run.branch_id or 0
-        )
-        result.problems.extend(figures.problems)
-        if figures.problems and not quarantine:
-            record.accepted = False
-            record.message = _("Rows point at records that do not exist.")
             return
-        record.rows_loaded, record.rows_updated, record.rows_unchanged = (
-            figures.loaded,
-            figures.updated,
-            figures.unchanged,
-        )
-        record.rows_rejected = bad_rows + figures.rejected
-        record.sums_in = record.sums_out = {}
+        else:  # "problem": the file itself broke off (truncated, undecodable)
+            code, text, line, record.rows_read = message[1:]
+            _refuse(result, line, "", code, text)
+            staged.drop()
+            return
+    if feed.name == "customers":
+        result.problems.extend(staged.unknown_tags())
+    # Duplicate keys are found in the staging table: a set of every key would grow with the file.
+    result.problems.extend(staged.duplicates()[: max(0, MAX_PROBLEMS - len(result.problems))])
+    if not quarantine and (bad_rows or staged.bad_rows()):
+        record.accepted = False
+        record.rows_rejected = bad_rows + staged.bad_rows()
+        record.message = _bad_rows_message() % {"n": record.rows_rejected}
+        staged.drop()
         return
     _merge(staged, result, quarantine, bad_rows)
-    record.sums_in = {c: str(v.quantize(Decimal("0.01"))) for c, v in sums.items()}
     if record.accepted and record.rows_rejected and quarantine:
         # Rows dropped from staging (duplicates, unknown references) leave the totals: sum what was kept.
         record.sums_in = staged.sums_staged()
@@ -264,9 +240,7 @@ def _load_lake(
         _refuse(result, None, "", *lake.file_problem)
     elif lake.rows_rejected and not quarantine:
         record.accepted = False
-        record.message = _("%(n)s bad rows; this feed refuses the whole file on any bad row.") % {
-            "n": lake.rows_rejected
-        }
+        record.message = _bad_rows_message() % {"n": lake.rows_rejected}
 
 
 def _check_control(result: FeedResult) -> None:

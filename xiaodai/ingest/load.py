@@ -145,6 +145,11 @@ class StagedFeed:
 
     def stage(self, rows: list[tuple[int, list[Any]]]) -> None:
         """Write validated rows (line, values in contract order) to the staging table."""
+        self.insert(self.prepare(rows))
+
+    def prepare(self, rows: list[tuple[int, list[Any]]]) -> list[tuple[Any, ...]]:
+        """Staging tuples for validated rows: defaults, row hash, driver-ready values, computed columns.
+        Pure Python, no database: it may run in the validating process."""
         out = []
         compute = self.target.compute
         for line, values in rows:
@@ -157,6 +162,10 @@ class StagedFeed:
                 picked[pos] = adapt(picked[pos])
             extra = compute(values) if compute else ()
             out.append((line, h, *picked, *extra))
+        return out
+
+    def insert(self, out: list[tuple[Any, ...]]) -> None:
+        """Write prepared tuples: COPY on PostgreSQL, executemany on SQLite."""
         width = 2 + len(self.columns) + len(self.target.computed)
         names = ["line", "hash"] + [f"c_{c}" for c in self.columns] + [f"x_{c}" for c in self.target.computed]
         raw = connection.connection
@@ -218,6 +227,34 @@ class StagedFeed:
             return [
                 RowProblem(line, key, "duplicate_key", f"the same key as line {first}", "")
                 for line, first in cur.fetchall()
+            ]
+
+    def _tag_codes(self) -> tuple[str, str]:
+        """FROM-clause pieces that explode a staged customer's `a|b|c` tags into one row per code."""
+        if connection.vendor == "postgresql":
+            return "CROSS JOIN LATERAL unnest(string_to_array(s.c_tags, '|')) AS j(code)", "j.code"
+        # Tag codes hold only [A-Za-z0-9_-]: safe to turn into a JSON array by text.
+        return "CROSS JOIN json_each('[\"' || replace(s.c_tags, '|', '\",\"') || '\"]') AS j", "j.value"
+
+    def unknown_tags(self) -> list[RowProblem]:
+        """Customers naming a tag that is neither in the drop's tags file nor in the database."""
+        codes, code = self._tag_codes()
+        unknown = (
+            f"SELECT s.line, {code} AS code FROM {self.name} s {codes} WHERE s.c_tags IS NOT NULL "
+            f"AND s.c_tags <> '' AND NOT EXISTS (SELECT 1 FROM customers_tag tg WHERE tg.code = {code})"
+        )
+        with connection.cursor() as cur:
+            cur.execute(f"UPDATE {self.name} SET bad = 1 WHERE line IN (SELECT u.line FROM ({unknown}) u)")
+            cur.execute(f"SELECT u.line, u.code FROM ({unknown}) u ORDER BY u.line LIMIT {MAX_PROBLEMS}")
+            return [
+                RowProblem(
+                    line,
+                    "tags",
+                    "unknown_reference",
+                    f"tag {tag} is neither in this drop nor in the database",
+                    tag,
+                )
+                for line, tag in cur.fetchall()
             ]
 
     def resolve(self) -> list[RowProblem]:
@@ -407,12 +444,8 @@ class StagedFeed:
             if name == "customers":
                 dirty = f"SELECT target_id FROM {self.name} WHERE dirty = 1"
                 cur.execute(f"DELETE FROM customers_customer_tags WHERE customer_id IN ({dirty})")
-                if connection.vendor == "postgresql":
-                    codes = "CROSS JOIN LATERAL unnest(string_to_array(s.c_tags, '|')) AS j(code)"
-                    match = "tg.code = j.code"
-                else:  # tag codes hold only [A-Za-z0-9_-]: safe to turn into a JSON array by text
-                    codes = "CROSS JOIN json_each('[\"' || replace(s.c_tags, '|', '\",\"') || '\"]') AS j"
-                    match = "tg.code = j.value"
+                codes, code = self._tag_codes()
+                match = f"tg.code = {code}"
                 cur.execute(
                     "INSERT INTO customers_customer_tags (customer_id, tag_id) "
                     f"SELECT s.target_id, tg.id FROM {self.name} s {codes} JOIN customers_tag tg ON {match} "

@@ -27,10 +27,12 @@ from xiaodai.ingest import progress
 from xiaodai.ingest.choices import APPLIED, BadRowMode, RunStatus
 from xiaodai.ingest.contract import CONTRACT_VERSION, FEEDS
 from xiaodai.ingest.exceptions import IngestError
-from xiaodai.ingest.feeds import Refused, load_feed
+from xiaodai.ingest.feeds import Refused, load_feed, staged_feeds
 from xiaodai.ingest.masking import mask_cell
 from xiaodai.ingest.models import FeedSetting, ImportFile, ImportRun, RowError
+from xiaodai.ingest.produce import PIPELINE_MIN_ROWS, Producer
 from xiaodai.ingest.rollback import remove_lake_batches, undo_run
+from xiaodai.ingest.worker import Job
 from xiaodai.org.models import Branch, Staff
 
 __all__ = ["IngestError", "execute_run", "prepare_run", "rollback_run", "run_ingest", "set_feed_mode"]
@@ -230,33 +232,47 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                 previous
             )  # a re-delivery replaces that date's slice: undo the old one, then load the new
         refused: list[str] = []
-        for item in found.files:
-            quarantine = modes[item.feed] == BadRowMode.QUARANTINE
-            result = load_feed(run, found, item, quarantine=quarantine, rows_before=done)
-            done += result.file.rows_read
-            outcome.files.append(result.file)
-            for problem in result.problems:
-                outcome.error_count += 1
-                if len(outcome.errors) < MAX_STORED_ERRORS:
-                    column = (
-                        FEEDS[item.feed].column(problem.field)
-                        if problem.field in FEEDS[item.feed].column_names
-                        else None
-                    )
-                    outcome.errors.append(
-                        RowError(
-                            filename=item.path.name,
-                            line=problem.line,
-                            field=problem.field,
-                            code=problem.code,
-                            message=problem.message[:500],
-                            value=mask_cell(column, problem.value),
+        job = Job(
+            files=tuple((f.feed, str(f.path)) for f in staged_feeds(found)),
+            encoding=found.encoding,
+            data_date=found.data_date,
+            run_id=run.pk,
+            branch_id=run.branch_id or 0,
+            quarantine=frozenset(name for name, mode in modes.items() if mode == BadRowMode.QUARANTINE),
+        )
+        producer = Producer(job, pipelined=found.estimated_rows >= PIPELINE_MIN_ROWS)
+        try:
+            for item in found.files:
+                quarantine = modes[item.feed] == BadRowMode.QUARANTINE
+                result = load_feed(
+                    run, found, item, quarantine=quarantine, rows_before=done, producer=producer
+                )
+                done += result.file.rows_read
+                outcome.files.append(result.file)
+                for problem in result.problems:
+                    outcome.error_count += 1
+                    if len(outcome.errors) < MAX_STORED_ERRORS:
+                        column = (
+                            FEEDS[item.feed].column(problem.field)
+                            if problem.field in FEEDS[item.feed].column_names
+                            else None
                         )
-                    )
-            if not result.file.accepted:
-                refused.append(item.path.name)
-            elif result.file.rows_rejected:
-                outcome.status = RunStatus.PARTIAL
+                        outcome.errors.append(
+                            RowError(
+                                filename=item.path.name,
+                                line=problem.line,
+                                field=problem.field,
+                                code=problem.code,
+                                message=problem.message[:500],
+                                value=mask_cell(column, problem.value),
+                            )
+                        )
+                if not result.file.accepted:
+                    refused.append(item.path.name)
+                elif result.file.rows_rejected:
+                    outcome.status = RunStatus.PARTIAL
+        finally:
+            producer.close()
         if refused:
             raise Refused(
                 _("Refused: %(files)s. Nothing was loaded; see the error report.")
