@@ -1,7 +1,10 @@
 """The `xiaodai` command: `xiaodai demo`, `xiaodai serve`, and every Django management command.
 
 xiaodai demo [--customers N] [--seed S] [--reset]   build the demo branch (migrates first)
-xiaodai serve [--host H] [--port P]                  serve the product with waitress
+xiaodai serve [--host H] [--port P] [--no-worker]    serve with waitress, plus the job worker
+xiaodai ingest DIR [--source S] [--date D]           load a data drop; --rollback RUN undoes one
+xiaodai contract [--check]                           write (or check) docs/data-contract.md
+xiaodai run_huey                                     the job worker on its own (production)
 xiaodai <django command> ...                          e.g. `xiaodai migrate`, `xiaodai verify_audit`
 """
 
