@@ -451,7 +451,15 @@ class StagedFeed:
                     f"SELECT s.target_id, tg.id FROM {self.name} s {codes} JOIN customers_tag tg ON {match} "
                     "WHERE s.dirty = 1 AND s.c_tags IS NOT NULL AND s.c_tags <> ''"
                 )
-            if name == "deposits":
+            if name == "deposits" and _joins():
+                # One aggregate joined back, not a subquery per customer (which PostgreSQL runs row by row).
+                cur.execute(
+                    "UPDATE customers_customer c SET aum = d.total FROM (SELECT customer_id, "
+                    "SUM(balance) AS total FROM customers_deposit WHERE customer_id IN "
+                    f"(SELECT r_customer_id FROM {self.name}) GROUP BY customer_id) d "
+                    "WHERE c.id = d.customer_id"
+                )
+            elif name == "deposits":
                 cur.execute(
                     "UPDATE customers_customer SET aum = "
                     "(SELECT COALESCE(SUM(d.balance), 0) FROM customers_deposit d "
