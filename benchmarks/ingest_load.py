@@ -73,8 +73,10 @@ class Phase:
     worker_peak_rss_mb: float = 0.0  # the largest of those processes' own peak RSS
     # CPU the rest of the machine used meanwhile (other programs, PostgreSQL's background writers): contention
     other_cpu_seconds: float = 0.0
+    code: str = ""  # git commit and a hash of xiaodai/ingest/*.py as the phase read them
     tables: dict[str, int] = field(default_factory=dict)
     breakdown: dict[str, float] = field(default_factory=dict)
+    statements: list[list[Any]] = field(default_factory=list)  # slowest SQL: [seconds, calls, statement]
 
     @property
     def rate(self) -> float:
@@ -137,7 +139,8 @@ def _bench(customers: int, engines: list[str], runs: int, json_path: Path | None
                         f"{result.rate:>10,.0f} rows/s | peak RSS {result.peak_rss_mb:,.0f} MB "
                         f"(at start {result.start_rss_mb:,.0f}, worker {result.worker_peak_rss_mb:,.0f}) | "
                         f"CPU s: self {result.cpu_seconds:.1f}, worker {result.worker_cpu_seconds:.1f}, "
-                        f"server {result.server_cpu_seconds:.1f}, others {result.other_cpu_seconds:.1f}",
+                        f"server {result.server_cpu_seconds:.1f}, others {result.other_cpu_seconds:.1f} | "
+                        f"{result.code}",
                         flush=True,
                     )
     finally:
@@ -244,8 +247,10 @@ def _run_phase(
         worker_cpu_seconds=float(result.get("worker_cpu_seconds", 0.0)),
         worker_peak_rss_mb=float(result.get("worker_peak_rss_kb", 0)) / 1024,
         other_cpu_seconds=float(result.get("other_cpu_seconds", 0.0)),
+        code=str(result.get("code", "")),
         tables=dict(result.get("tables", {})),
         breakdown=dict(result.get("breakdown", {})),
+        statements=list(result.get("statements", [])),
     )
 
 
@@ -343,6 +348,13 @@ def _report(results: list[Phase], engines: list[str], runs: int, drop_rows: int)
             for prefix in ("stage: ", "merge: ", "feed "):
                 items = [f"{k[len(prefix) :]} {v:.1f}" for k, v in parts.items() if k.startswith(prefix)]
                 print(f"    {prefix.strip(': ')}: " + ", ".join(items))
+        if imp[0].statements:
+            print("  slowest SQL statements (first run: seconds, calls, statement):")
+            for spent, calls, sql in imp[0].statements[:10]:
+                print(f"    {spent:7.1f} {calls:4} {sql[:120]}")
+        codes = {p.code for p in base + imp}
+        if len(codes) > 1:
+            print(f"  WARNING: the code changed between phases: {', '.join(sorted(codes))}")
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -387,12 +399,24 @@ def _child(phase: str, folder: Path, customers: int, *, profile: bool) -> dict[s
     out["worker_peak_rss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     out["start_rss_kb"] = floor
     out["tables"] = _table_counts()  # not timed: a check that both phases wrote the same rows
+    out["code"] = _code_fingerprint()
     return out
 
 
 def _cpu_now(who: int = resource.RUSAGE_SELF) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
+
+
+def _code_fingerprint() -> str:
+    """The git commit and a hash of the importer's source as this process read it (the tree may move on
+    between phases of a long benchmark)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "xiaodai" / "ingest").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{_git_head()} ingest:{digest.hexdigest()[:10]}"
 
 
 def _machine_busy() -> float:
@@ -470,47 +494,46 @@ def _table_counts() -> dict[str, int]:
 
 
 def _importer(folder: Path, profile: bool) -> dict[str, Any]:
+    """Time run_ingest. Every SQL statement it sends through Django is timed too (a few hundred statements:
+    no measurable cost); with --profile it runs in one process under cProfile, printed to stderr."""
+    import cProfile
+    import pstats
+
     from django.db import connection
 
+    from xiaodai.ingest import services
     from xiaodai.ingest.choices import RunStatus
-    from xiaodai.ingest.services import run_ingest
 
     timers = _Timers()
     timers.install()
-    if (
-        profile
-    ):  # cProfile for the Python side, and every SQL statement the importer sends through Django timed
-        import cProfile
-        import pstats
-
-        from xiaodai.ingest import services
-
+    statements: dict[str, list[float]] = {}
+    profiler = cProfile.Profile() if profile else None
+    if profiler is not None and hasattr(services, "PIPELINE_MIN_ROWS"):
         # One process, so that one profile sees reading and validation too (a large drop otherwise hands
         # them to a second process).
-        if hasattr(services, "PIPELINE_MIN_ROWS"):
-            services.PIPELINE_MIN_ROWS = 10**12
-        statements: dict[str, list[float]] = {}
-        profiler = cProfile.Profile()
-        with connection.execute_wrapper(_StatementTimer(statements)):
+        services.PIPELINE_MIN_ROWS = 10**12
+    with connection.execute_wrapper(_StatementTimer(statements)):
+        if profiler is not None:
             profiler.enable()
-            started = time.perf_counter()
-            run = run_ingest(folder, trigger="cli")
-            seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        run = services.run_ingest(folder, trigger="cli")
+        seconds = time.perf_counter() - started
+        if profiler is not None:
             profiler.disable()
+    if profiler is not None:
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
-        print("slowest SQL statements (total seconds, calls, statement):", file=sys.stderr)
-        for sql, spent in sorted(statements.items(), key=lambda kv: -sum(kv[1]))[:25]:
-            print(f"{sum(spent):8.2f} {len(spent):6} {sql}", file=sys.stderr)
-    else:
-        started = time.perf_counter()
-        run = run_ingest(folder, trigger="cli")
-        seconds = time.perf_counter() - started
     if run.status != RunStatus.LOADED:
         raise SystemExit(f"the importer did not load the drop: {run.status} {run.message}")
     rows = sum(f.rows_read for f in run.files.all())
-    return {"seconds": seconds, "rows": rows, "breakdown": timers.summary(seconds)}
+    slowest = sorted(statements.items(), key=lambda kv: -sum(kv[1]))[:15]
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "breakdown": timers.summary(seconds),
+        "statements": [[round(sum(spent), 2), len(spent), sql] for sql, spent in slowest],
+    }
 
 
 class _StatementTimer:
@@ -569,7 +592,7 @@ class _Timers:
         try:  # the importer validates large drops in a second process and hands rows over through a queue
             from xiaodai.ingest import produce
 
-            self._wrap(produce.Producer, "next", lambda *a, **k: "wait: validated rows")
+            self._wrap(produce.Producer, "next", lambda *a, **k: "wait: validated rows", nested=True)
         except ImportError:
             pass
         staging = {"stage", "insert", "prepare"}
