@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/ingest_load.py                       # 100,000 customers, SQLite, 3 runs
     .venv/bin/python benchmarks/ingest_load.py --customers 1000000 --engines sqlite,postgres --runs 1
+    .venv/bin/python benchmarks/ingest_load.py --customers 50000 --profile  # cProfile + SQL, to stderr
 
 What it measures, per engine and run (docs/benchmarks.md has the figures and how to read them):
 
@@ -12,14 +13,19 @@ What it measures, per engine and run (docs/benchmarks.md has the figures and how
   no validation: executemany on the raw sqlite3 connection, or COPY FROM STDIN on PostgreSQL, in one
   transaction. Business keys become ids through Python dicts (customer ids assigned here, in file order);
   NOT NULL columns are filled the way the importer fills them, except a customer's name_pinyin and
-  name_initials (left empty) and AUM (left 0). The organisation files (a few hundred rows) go through the ORM.
-  Timed from the first file read to the commit;
+  name_initials (left empty), AUM (left 0) and row_hash (left to its default). The organisation files (a
+  few hundred rows) go through the ORM. Like the importer it sets SQLite's 64 MB page cache and pauses the
+  cyclic garbage collector. Timed from the first file read to the commit;
 * importer: a fresh, migrated database with the bank and branch; `run_ingest(folder, trigger="cli")` timed
-  whole (scan, fingerprint, read, validate, stage, merge, lineage, commit, the run's records).
+  whole (scan, fingerprint, read, validate, stage, merge, lineage, commit, the run's records), with the wall
+  time of its steps and of its slowest SQL statements.
 
 Each phase runs in its own child process (this script with --phase), so it reads its own settings at
 django.setup(), gets a clean database, and reports its own peak memory: the child's max RSS
-(getrusage(RUSAGE_SELF).ru_maxrss), which for PostgreSQL leaves out the server's memory.
+(getrusage(RUSAGE_SELF).ru_maxrss) and, separately, that of the importer's validating worker process
+(RUSAGE_CHILDREN); PostgreSQL's server memory is not counted. CPU seconds are reported for the child, the
+worker, the PostgreSQL backend serving the child, and the rest of the machine ("others": contention on a
+shared machine, and PostgreSQL's background writers).
 """
 
 from __future__ import annotations
@@ -116,7 +122,9 @@ def main() -> None:
 
 def _bench(customers: int, engines: list[str], runs: int, json_path: Path | None, profile: bool) -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    _print_machine(engines)
+    machine = _machine(engines)  # at the start: the date, and the commit the run began with
+    for key, value in machine.items():
+        print(f"{key:9} {value}")
     folder = _ensure_drop(customers)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     drop_rows = sum(int(f["rows"]) for f in manifest["files"].values())
@@ -152,7 +160,7 @@ def _bench(customers: int, engines: list[str], runs: int, json_path: Path | None
             "customers": customers,
             "drop_rows": drop_rows,
             "drop_csv_mb": round(size_mb, 1),
-            "machine": _machine(engines),
+            "machine": machine,
             "results": [{**r.__dict__, "rate": r.rate} for r in results],
         }
         json_path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
@@ -177,11 +185,6 @@ def _machine(engines: list[str]) -> dict[str, str]:
             info["postgresql"] = str(row[0]) if row else "?"
             info["psycopg"] = psycopg.__version__
     return info
-
-
-def _print_machine(engines: list[str]) -> None:
-    for key, value in _machine(engines).items():
-        print(f"{key:9} {value}")
 
 
 def _cpu_model() -> str:
@@ -352,9 +355,9 @@ def _report(results: list[Phase], engines: list[str], runs: int, drop_rows: int)
             print("  slowest SQL statements (first run: seconds, calls, statement):")
             for spent, calls, sql in imp[0].statements[:10]:
                 print(f"    {spent:7.1f} {calls:4} {sql[:120]}")
-        codes = {p.code for p in base + imp}
-        if len(codes) > 1:
-            print(f"  WARNING: the code changed between phases: {', '.join(sorted(codes))}")
+        sources = {p.code.split(" ")[-1] for p in base + imp}
+        if len(sources) > 1:
+            print(f"  WARNING: the importer's source changed between phases: {', '.join(sorted(sources))}")
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -613,7 +616,7 @@ class _Timers:
         out = {"total": total}
         out["prepare (scan, fingerprint)"] = spent.get("prepare (scan, fingerprint)", 0.0)
         if wait:
-            out["wait for validated rows (worker)"] = wait
+            out["wait for validated rows"] = wait  # from the worker (in-process for small drops)
             out["read + validate in this process"] = feeds - wait - staged - merge - small
         else:
             out["read + validate (+ hash, adapt)"] = feeds - staged - merge - small

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests import drops
 from tests.conftest import Cast
@@ -47,6 +48,17 @@ def test_loaded_rows_carry_lineage(drop: Path) -> None:
     run = _ingest(drop)
     loan = Loan.objects.get(loan_no="XLN000000000")
     assert (loan.ingest_batch, str(loan.data_date)) == (run.pk, "2026-11-28")
+
+
+def test_loaded_timestamps_are_stored_the_way_django_stores_them(drop: Path) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL stores timestamptz; only SQLite keeps the text Django wrote")
+    _ingest(drop)
+    created = Customer.objects.get(customer_no="C9000000001")
+    with connection.cursor() as cur:
+        cur.execute("SELECT CAST(created_at AS TEXT) FROM customers_customer WHERE id = %s", [created.pk])
+        raw = cur.fetchone()[0]
+    assert raw == connection.ops.adapt_datetimefield_value(created.created_at)
 
 
 def test_contact_tail_and_pinyin_are_derived(drop: Path) -> None:

@@ -85,3 +85,12 @@ def test_the_same_drop_twice_writes_nothing_more(drop: Path, lake: Path) -> None
     before = _parquet(lake)
     assert _ingest(drop).status == RunStatus.DUPLICATE
     assert _parquet(lake) == before
+
+
+def test_a_bad_lake_value_is_masked_once_in_the_report(drop: Path, lake: Path) -> None:
+    account = "6222020000001234567890123"  # 25 characters: one too many
+    txns = [drops.row("transactions", txn_id="T1", customer_no="C9000000001", account_no=account)]
+    drops.write_csv(drop, "transactions", txns)
+    run = _ingest(drop)
+    error = run.errors.get(field="account_no")
+    assert error.value == "622202" + "*" * 15 + "0123"

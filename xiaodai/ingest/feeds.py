@@ -235,7 +235,7 @@ def _load_lake(
     )
     record.sums_in, record.sums_out = lake.sums_in, lake.sums_out
     for e in lake.errors:
-        result.problems.append(RowProblem(e.line or 0, e.field, e.code, e.message, e.value))
+        result.problems.append(RowProblem(e.line or 0, e.field, e.code, e.message, e.value, masked=True))
     if lake.file_problem is not None:
         _refuse(result, None, "", *lake.file_problem)
     elif lake.rows_rejected and not quarantine:

@@ -409,7 +409,8 @@ class StagedFeed:
         targets = [(db_col, f"s.{_q(self._source_for_copy(db_col))}") for db_col in self._copied_db_columns()]
         targets += [(c, f"s.{_q('x_' + c)}") for c in self.target.computed]
         targets += [(r.db_column, f"s.{_q('r_' + r.db_column)}") for r in self.target.refs]
-        now = timezone.now()
+        # As Django stores it: naive UTC text on SQLite (the raw driver would add "+00:00").
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
         lineage: list[tuple[str, Any]] = [("ingest_batch", self.run_id), ("data_date", self.data_date)]
         if self.target.branch_column:
             lineage.append((self.target.branch_column, self.branch_id))

@@ -264,7 +264,7 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                                 field=problem.field,
                                 code=problem.code,
                                 message=problem.message[:500],
-                                value=mask_cell(column, problem.value),
+                                value=problem.value if problem.masked else mask_cell(column, problem.value),
                             )
                         )
                 if not result.file.accepted:

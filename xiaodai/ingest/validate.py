@@ -49,7 +49,8 @@ class RowProblem:
     field: str
     code: str
     message: str
-    value: str  # raw, unmasked: the report masks it
+    value: str  # raw, unmasked: the report masks it (unless `masked`)
+    masked: bool = False  # the lake masks its own values in DuckDB; masking twice garbles them
 
 
 Converter = Callable[[str], Any]

@@ -390,14 +390,11 @@ def _diagnose(
     con.execute(f"CREATE OR REPLACE TEMP TABLE flagged AS {plan.flagged_sql(dupes > 0)}")
     errors: list[LakeError] = []
     names = plan.feed.column_names
-    for row in con.execute(plan.errors_sql()).fetchall():
-        line, cells = (
-            row[0],
-            zip(plan.feed.columns, row[1 : 1 + len(names)], row[1 + len(names) :], strict=True),
-        )
+    for line, *cells in con.execute(plan.errors_sql()).fetchall():  # line, the raw cells, their codes
+        raws, codes = cells[: len(names)], cells[len(names) :]
         found = [
             LakeError(line, col.name, code, _message(col, code, raw), mask_cell(col, raw))
-            for col, raw, code in cells
+            for col, raw, code in zip(plan.feed.columns, raws, codes, strict=True)
             if code
         ]
         errors.extend(found or [LakeError(line, "", "invalid", "the row does not pass validation", "")])
@@ -538,12 +535,12 @@ def _check_header(feed: Feed, header: list[str]) -> None:
 
 
 def _clear_staging(feed_name: str, batch_id: int) -> None:
-    """Remove this batch's staging, and the debris of crashed runs (staging untouched for a day)."""
+    """Remove this batch's staging, and the debris of crashed runs (staging or spill untouched for a day)."""
     shutil.rmtree(staging_dir(feed_name, batch_id), ignore_errors=True)
-    root = staging_root(feed_name)
-    for entry in root.iterdir() if root.is_dir() else ():
-        if time.time() - entry.stat().st_mtime > STALE_SECONDS:
-            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+    for root in (staging_root(feed_name), temp_dir()):
+        for entry in root.iterdir() if root.is_dir() else ():
+            if time.time() - entry.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
 
 @contextmanager

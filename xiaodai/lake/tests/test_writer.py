@@ -65,8 +65,8 @@ def stage(path: Path, *, batch: int = 1, quarantine: bool = False, **kwargs: Any
     return stage_lake_feed(feed, path, batch_id=batch, quarantine=quarantine, **options)
 
 
-def published(feed: str = "transactions", where: str = "true") -> list[tuple[Any, ...]]:
-    return query(f"SELECT * FROM {read_feed(feed)} WHERE {where} ORDER BY txn_id")  # noqa: S608
+def published(feed: str = "transactions") -> list[tuple[Any, ...]]:
+    return query(f"SELECT * FROM {read_feed(feed)} ORDER BY txn_id")  # noqa: S608
 
 
 def staged_files(feed: str = "transactions", batch: int = 1) -> list[str]:
@@ -452,8 +452,15 @@ def test_staging_clears_the_debris_of_a_crashed_run(tmp_path: Path) -> None:
     debris = staging_dir("transactions", 3) / "month=2026-11"
     debris.mkdir(parents=True)
     (debris / "batch3_0.parquet").write_bytes(b"half")
+    spill = lake_root() / "_staging" / "_tmp" / "transactions-batch3-999"
+    spill.mkdir(parents=True)
+    fresh = staging_dir("transactions", 9)
+    fresh.mkdir()  # another run's staging, in progress
     old = time.time() - 2 * writer.STALE_SECONDS
-    os.utime(staging_dir("transactions", 3), (old, old))
+    for folder in (staging_dir("transactions", 3), spill):
+        os.utime(folder, (old, old))
     stage(write_csv(tmp_path, [txn(1)]), batch=4)
     assert not staging_dir("transactions", 3).exists()
+    assert not spill.exists()
+    assert fresh.exists()
     assert staged_files(batch=4) == ["month=2026-11/batch4_0.parquet"]
