@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "xiaodai.org",
     "xiaodai.customers",
     "xiaodai.ingest",
+    "xiaodai.pipeline",
+    "xiaodai.pools",
     "xiaodai.reports",
 ]
 

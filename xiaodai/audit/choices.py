@@ -25,6 +25,9 @@ class Action(models.TextChoices):
     IMPORT_ROLLBACK = "import.rollback", _("Data drop rolled back")
     FEED_SETTING = "import.feed_setting", _("Feed setting changed")
     AUDIT_VERIFY = "audit.verify", _("Audit chain verified")
+    PIPELINE_QUEUE = "pipeline.queue", _("Pipeline run queued")
+    PIPELINE_RUN = "pipeline.run", _("Pipeline run finished")
+    POOL_RULE_CHANGE = "pools.rule_changed", _("Pool rule changed")
 
 
 class Outcome(models.TextChoices):

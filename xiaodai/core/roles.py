@@ -30,21 +30,37 @@ class Perm(models.TextChoices):
     USE_API = "use_api", _("Use the API")
     VIEW_IMPORTS = "view_imports", _("See data-drop import runs")
     MANAGE_IMPORTS = "manage_imports", _("Run, upload and roll back data drops")
+    VIEW_POOLS = "view_pools", _("See the resource pools and their customers")
+    EXPORT_POOLS = "export_pools", _("Export pool customer lists to Excel")
+    MANAGE_POOL_RULES = "manage_pool_rules", _("Edit pool rules")
+    VIEW_PIPELINE = "view_pipeline", _("See pipeline runs")
+    RUN_PIPELINE = "run_pipeline", _("Start pipeline runs")
 
 
-_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API}
+_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API, Perm.VIEW_POOLS}
+_LEADS = {Perm.REVEAL_PII, Perm.VIEW_STAFF, Perm.EXPORT_POOLS}
 
 # Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;
 # the auditor reads the audit trail only. Revealing is for the roles that contact customers.
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF, Perm.VIEW_IMPORTS}),
-    Role.TEAM_LEAD: frozenset(_FRONT_LINE | {Perm.REVEAL_PII, Perm.VIEW_STAFF}),
+    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | _LEADS | {Perm.VIEW_IMPORTS, Perm.VIEW_PIPELINE}),
+    Role.TEAM_LEAD: frozenset(_FRONT_LINE | _LEADS),
     Role.LOAN_MANAGER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
     Role.TELEMARKETER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
     Role.LOBBY_MANAGER: frozenset(_FRONT_LINE),
     Role.CORPORATE_RM: frozenset(_FRONT_LINE),
     Role.WEALTH_ADVISOR: frozenset(_FRONT_LINE),
-    Role.OPS_ADMIN: frozenset({Perm.VIEW_STAFF, Perm.MANAGE_STAFF, Perm.VIEW_IMPORTS, Perm.MANAGE_IMPORTS}),
+    Role.OPS_ADMIN: frozenset(
+        {
+            Perm.VIEW_STAFF,
+            Perm.MANAGE_STAFF,
+            Perm.VIEW_IMPORTS,
+            Perm.MANAGE_IMPORTS,
+            Perm.MANAGE_POOL_RULES,
+            Perm.VIEW_PIPELINE,
+            Perm.RUN_PIPELINE,
+        }
+    ),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
 }
 

@@ -87,3 +87,22 @@ class ApplicationStatus(models.TextChoices):
     ABANDONED = "abandoned", _("Abandoned")
     COMPLETED = "completed", _("Completed")
     DECLINED = "declined", _("Declined")
+
+
+class ContactOutcome(models.TextChoices):
+    """Standard outcome codes of a marketing contact (calls, visits, WeChat); the funnel reads them."""
+
+    NO_ANSWER = "no_answer", _("No answer")
+    BUSY = "busy", _("Busy")
+    WRONG_NUMBER = "wrong_number", _("Wrong number")
+    REFUSED = "refused", _("Refused")
+    DO_NOT_CALL = "do_not_call", _("Do not call")
+    NOT_NOW = "not_now", _("Not now")
+    INTERESTED = "interested", _("Interested")
+    WILL_APPLY = "will_apply", _("Will apply")
+    APPLIED = "applied", _("Applied")
+
+
+# A contact "reached" the customer unless it is one of these; "interested" is any of the last three.
+NOT_REACHED = (ContactOutcome.NO_ANSWER, ContactOutcome.BUSY, ContactOutcome.WRONG_NUMBER)
+INTERESTED = (ContactOutcome.INTERESTED, ContactOutcome.WILL_APPLY, ContactOutcome.APPLIED)

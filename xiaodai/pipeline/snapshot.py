@@ -1,0 +1,259 @@
+"""Step 1 of a run: copy what the batch steps read from the app database (and the lake's recent events) into
+Parquet files of the run, through Arrow. Both engines then read the same files, and a step never touches the
+app database while it computes (DESIGN: DuckDB's database scanners are not available here).
+
+Money travels as integer cents (exact sums); datetimes as the bank's local date where a day is all that
+matters, so the engines never see a time zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+from django.conf import settings
+from django.db import connection
+
+from xiaodai.lake.paths import lake_root
+
+I64, I32, BOOL, STR, DATE = pa.int64(), pa.int32(), pa.bool_(), pa.string(), pa.date32()
+TS = pa.timestamp("us")
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    sql: str  # {cents(x)}, {day(x)} and {branch} are filled per database vendor
+    schema: pa.Schema
+
+
+def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
+    return pa.schema([pa.field(n, t) for n, t in fields])
+
+
+_OF_BRANCH = "customer_id IN (SELECT id FROM customers_customer WHERE branch_id = {branch})"
+
+SOURCES: tuple[Source, ...] = (
+    Source(
+        "customers",
+        "SELECT c.id, c.customer_no, c.branch_id, c.sub_branch_id, c.owner_id, s.team_id, c.birth_date, "
+        "c.is_vulnerable, {cents(c.aum)}, {cents(c.monthly_income)} FROM customers_customer c "
+        "LEFT JOIN org_staff s ON s.id = c.owner_id WHERE c.branch_id = {branch}",
+        _schema(
+            ("customer_id", I64),
+            ("customer_no", STR),
+            ("branch_id", I64),
+            ("sub_branch_id", I64),
+            ("owner_id", I64),
+            ("team_id", I64),
+            ("birth_date", DATE),
+            ("is_vulnerable", BOOL),
+            ("aum", I64),
+            ("monthly_income", I64),
+        ),
+    ),
+    Source(
+        "credit_lines",
+        'SELECT customer_id, {cents("limit")}, {cents(drawn)}, approved_on, expires_on, last_drawn_on, '
+        f"status FROM customers_creditline WHERE {_OF_BRANCH}",
+        _schema(
+            ("customer_id", I64),
+            ("limit", I64),
+            ("drawn", I64),
+            ("approved_on", DATE),
+            ("expires_on", DATE),
+            ("last_drawn_on", DATE),
+            ("status", STR),
+        ),
+    ),
+    Source(
+        "loans",
+        "SELECT customer_id, kind, {cents(amount)}, {cents(balance)}, status, overdue_days, disbursed_on, "
+        f"matures_on FROM customers_loan WHERE {_OF_BRANCH}",
+        _schema(
+            ("customer_id", I64),
+            ("kind", STR),
+            ("amount", I64),
+            ("balance", I64),
+            ("status", STR),
+            ("overdue_days", I64),
+            ("disbursed_on", DATE),
+            ("matures_on", DATE),
+        ),
+    ),
+    Source(
+        "cards",
+        'SELECT customer_id, tier, {cents("limit")}, {cents(used)}, delinquent_cycles '
+        f"FROM customers_card WHERE {_OF_BRANCH}",
+        _schema(
+            ("customer_id", I64), ("tier", STR), ("limit", I64), ("used", I64), ("delinquent_cycles", I64)
+        ),
+    ),
+    Source(
+        "applications",
+        "SELECT customer_id, {cents(amount)}, stage, status, {day(started_at)}, {day(last_step_at)} "
+        f"FROM customers_application WHERE {_OF_BRANCH}",
+        _schema(
+            ("customer_id", I64),
+            ("amount", I64),
+            ("stage", STR),
+            ("status", STR),
+            ("started_on", DATE),
+            ("last_step_on", DATE),
+        ),
+    ),
+    Source(
+        "payroll",
+        "SELECT p.customer_id, {cents(p.monthly_amount)}, p.last_paid_on, e.is_payroll_partner "
+        "FROM customers_payrolllink p JOIN customers_enterprise e ON e.id = p.enterprise_id "
+        f"WHERE p.{_OF_BRANCH}",
+        _schema(("customer_id", I64), ("monthly_amount", I64), ("last_paid_on", DATE), ("partner", BOOL)),
+    ),
+    Source(
+        "consents",
+        "SELECT id, customer_id, channel, granted, recorded_at, {day(expires_at)} FROM customers_consent "
+        f"WHERE purpose = 'marketing' AND {_OF_BRANCH}",
+        _schema(
+            ("consent_id", I64),
+            ("customer_id", I64),
+            ("channel", STR),
+            ("granted", BOOL),
+            ("recorded_at", TS),
+            ("expires_on", DATE),
+        ),
+    ),
+    Source(
+        "opt_outs",
+        f"SELECT customer_id, channel FROM customers_optout WHERE {_OF_BRANCH}",
+        _schema(("customer_id", I64), ("channel", STR)),
+    ),
+    Source(
+        "previous",
+        f"SELECT customer_id, pool FROM pools_poolmember WHERE {_OF_BRANCH}",
+        _schema(("customer_id", I64), ("pool", STR)),
+    ),
+)
+
+# From the lake: events of the last `days`, tied to the branch's customers by customer number.
+LAKE_SOURCES: dict[str, tuple[str, pa.Schema]] = {
+    "contacts": (
+        "SELECT c.customer_id, CAST(h.contacted_at AS DATE) AS contacted_on, h.outcome "
+        "FROM {contact_history} h JOIN customers c ON c.customer_no = h.customer_no "
+        "WHERE CAST(h.contacted_at AS DATE) > DATE '{since}' "
+        "AND CAST(h.contacted_at AS DATE) <= DATE '{day}'",
+        _schema(("customer_id", I64), ("contacted_on", DATE), ("outcome", STR)),
+    ),
+    "leads": (
+        "SELECT c.customer_id, l.scenario, CAST(l.consented_at AS DATE) AS consented_on "
+        "FROM {channel_leads} l JOIN customers c ON c.customer_no = l.customer_no "
+        "WHERE CAST(l.consented_at AS DATE) > DATE '{since}' "
+        "AND CAST(l.consented_at AS DATE) <= DATE '{day}'",
+        _schema(("customer_id", I64), ("scenario", STR), ("consented_on", DATE)),
+    ),
+}
+
+
+def run_dir(run_id: int) -> Path:
+    return lake_root() / "_pipeline" / f"run{int(run_id)}"
+
+
+def _offset_hours(day: dt.date) -> int:
+    """The bank's UTC offset on that day (Asia/Shanghai has no DST; other zones get the day's offset)."""
+    moment = dt.datetime.combine(day, dt.time(12), tzinfo=ZoneInfo(settings.TIME_ZONE))
+    offset = moment.utcoffset() or dt.timedelta(0)
+    return int(offset.total_seconds() // 3600)
+
+
+def _render(sql: str, branch_id: int, day: dt.date) -> str:
+    """Fill the vendor-specific pieces; only column names from SOURCES and integers go into the SQL."""
+    import re
+
+    sqlite = connection.vendor == "sqlite"
+    hours = _offset_hours(day)
+
+    def cents(match: re.Match[str]) -> str:
+        col = match.group(1)
+        kind = "INTEGER" if sqlite else "BIGINT"
+        return f"CAST(ROUND({col} * 100) AS {kind})"
+
+    def local_day(match: re.Match[str]) -> str:
+        col = match.group(1)
+        if sqlite:
+            return f"date({col}, '{hours:+d} hours')"
+        return f"CAST(({col} AT TIME ZONE '{settings.TIME_ZONE}') AS DATE)"
+
+    sql = re.sub(r"\{cents\(([^)]+)\)\}", cents, sql)
+    sql = re.sub(r"\{day\(([^)]+)\)\}", local_day, sql)
+    return sql.replace("{branch}", str(int(branch_id)))
+
+
+def _to_array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    if kind == DATE and values and any(isinstance(v, str) for v in values[:1000]):
+        return pa.array(values, STR).cast(DATE)  # SQLite keeps dates as ISO text
+    if kind == TS:
+        first = next((v for v in values if v is not None), None)
+        if isinstance(first, str):
+            return pa.array(values, STR).cast(TS)
+        array = pa.array(values)
+        return array.cast(TS) if len(array) else pa.array([], TS)  # aware -> naive UTC
+    if kind == BOOL:
+        return pa.array([None if v is None else bool(v) for v in values], BOOL)
+    return pa.array(values, kind)
+
+
+def read_source(source: Source, branch_id: int, day: dt.date) -> pa.Table:
+    with connection.cursor() as cur:
+        cur.execute(_render(source.sql, branch_id, day))
+        rows = cur.fetchall()
+    columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in source.schema]
+    arrays = [_to_array(col, field.type) for col, field in zip(columns, source.schema, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=source.schema)
+
+
+def take(
+    run_id: int, branch_id: int, day: dt.date, *, lake_days: int, progress: Callable[[str, int], None]
+) -> dict[str, Path]:
+    """Write every source of the run as Parquet; returns {name: file}. `lake_days` bounds the events read."""
+    from xiaodai.lake.writer import read_feed
+
+    folder = run_dir(run_id)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    files: dict[str, Path] = {}
+    customers: pa.Table | None = None
+    for source in SOURCES:
+        table = read_source(source, branch_id, day)
+        if source.name == "customers":
+            customers = table
+        files[source.name] = folder / f"{source.name}.parquet"
+        pq.write_table(table, files[source.name])
+        progress(source.name, table.num_rows)
+    assert customers is not None
+    since = day - dt.timedelta(days=lake_days)
+    with duckdb.connect() as con:
+        con.register("customers", customers.select(["customer_id", "customer_no"]))
+        for name, (sql, schema) in LAKE_SOURCES.items():
+            query = sql.format(
+                contact_history=read_feed("contact_history"),
+                channel_leads=read_feed("channel_leads"),
+                since=since.isoformat(),
+                day=day.isoformat(),
+            )
+            table = con.sql(query).to_arrow_table().cast(schema)
+            files[name] = folder / f"{name}.parquet"
+            pq.write_table(table, files[name])
+            progress(name, table.num_rows)
+    return files
+
+
+def discard(run_id: int) -> None:
+    """The snapshot holds personal data; it has no use once the run is over (P-03)."""
+    shutil.rmtree(run_dir(run_id), ignore_errors=True)
