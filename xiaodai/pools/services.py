@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow as pa
+import pyarrow.parquet as pq
 from django.db import transaction
 
 from xiaodai.audit.choices import Action
@@ -114,7 +114,10 @@ def compute(
     if not config.priorities:
         raise RuleError("pools", "every pool is switched off")
     members = steps.members(tables, day, config.rules, config.priorities).to_pyarrow()
-    # Figures count the members just computed (an Arrow table the engine reads in place), not a second
-    # evaluation of the whole member expression.
-    figures = steps.figures(ibis.memtable(members), tables)
-    return members, con.to_pyarrow(figures)
+    # Figures count the members just computed, read back from Parquet beside the snapshot: not a second
+    # evaluation of the member expression, and not an in-memory table (Spark would take it through pandas,
+    # where a missing id becomes NaN instead of NULL).
+    path = files["customers"].parent / "members.parquet"
+    pq.write_table(members, path)
+    stored = con.read_parquet(str(path), table_name=f"{prefix}_members")
+    return members, con.to_pyarrow(steps.figures(stored, tables))
