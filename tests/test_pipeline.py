@@ -4,6 +4,7 @@ run leaves the previous results in place; rule changes are versioned and picked 
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,10 @@ def test_an_unchanged_save_adds_no_version(cast: Cast) -> None:
     rule = PoolRule.objects.get(code="premium_card")
     update_rule("premium_card", params=rule.params, priority=rule.priority, is_active=True, note="", by=None)
     assert PoolRule.objects.get(code="premium_card").version == 1
+
+
+def test_the_demo_opens_with_its_pools_computed(db: None) -> None:
+    call_command("demo", "--customers", "300", "--as-of", "2026-11-28", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    run = PipelineRun.objects.get()
+    assert (run.status, run.is_published) == (RunStatus.DONE, True)
+    assert PoolFigure.objects.filter(run=run, level="branch").exists()

@@ -399,11 +399,12 @@ def members(t: Tables, day: dt.date, rules: Rules, priorities: dict[str, int]) -
     return m.select(**fields)
 
 
-_LEVELS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("branch", ("branch_id",)),
-    ("sub_branch", ("branch_id", "sub_branch_id")),
-    ("team", ("branch_id", "team_id")),
-    ("owner", ("branch_id", "team_id", "owner_id")),
+# (level, grouped by, must not be NULL): a person's row carries their team, which may be none.
+_LEVELS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("branch", ("branch_id",), ("branch_id",)),
+    ("sub_branch", ("branch_id", "sub_branch_id"), ("branch_id", "sub_branch_id")),
+    ("team", ("branch_id", "team_id"), ("branch_id", "team_id")),
+    ("owner", ("branch_id", "team_id", "owner_id"), ("branch_id", "owner_id")),
 )
 _ORG = ("branch_id", "sub_branch_id", "team_id", "owner_id")
 
@@ -449,8 +450,8 @@ def figures(m: ir.Table, t: Tables) -> ir.Table:
         },
     }
     parts = []
-    for level, keys in _LEVELS:
-        rows = facts.filter(*[facts[k].notnull() for k in keys])
+    for level, keys, required in _LEVELS:
+        rows = facts.filter(*[facts[k].notnull() for k in required])
         agg = rows.group_by(["pool", *keys]).aggregate(**measures)
         parts.append(
             agg.select(

@@ -394,6 +394,11 @@ def test_figures_count_per_level(run: Run) -> None:
     assert len([f for f in figures if f["level"] == "owner"]) == 2  # nobody's customer 3 has no person row
 
 
+def test_a_person_without_a_team_still_has_a_row(run: Run) -> None:
+    _, figures = run(customers=[customer(1, team_id=None)], credit_lines=[line(1)])
+    assert _figure(figures, "approved_undrawn", "owner", owner_id=1000)["team_id"] is None
+
+
 def test_coverage_counts_workable_customers_contacted_recently(run: Run) -> None:
     _, figures = run(
         customers=[customer(1), customer(2)],
