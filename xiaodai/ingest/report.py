@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from typing import Any
 
 from django.utils.translation import gettext as _
 
+from xiaodai.core.spreadsheet import safe_cell
 from xiaodai.ingest.choices import ERROR_LABELS
 from xiaodai.ingest.models import ImportRun, RowError
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> str:
-    """Text that a spreadsheet will show as text: a leading formula character gets an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+__all__ = ["report_lines", "safe_cell"]
 
 
 class _Line:
