@@ -13,5 +13,7 @@ urlpatterns = [
     path("org/", include("xiaodai.org.urls")),
     path("audit/", include("xiaodai.audit.urls")),
     path("imports/", include("xiaodai.ingest.urls")),
+    path("pools/", include("xiaodai.pools.urls")),
+    path("pipeline/", include("xiaodai.pipeline.urls")),
     path("api/v1/", api.urls),
 ]

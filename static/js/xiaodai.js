@@ -46,8 +46,15 @@
     }
   }
 
+  // A <select data-autosubmit> submits its form on change (the pool chooser of the inventory page).
+  function onChange(event) {
+    var el = event.target;
+    if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) { el.form.requestSubmit(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () { renderCharts(document); });
   document.addEventListener("submit", onSubmit);
+  document.addEventListener("change", onChange);
   document.addEventListener("htmx:afterSwap", function (e) { renderCharts(e.target); });
   document.addEventListener("keydown", onKey);
 })();
