@@ -9,6 +9,7 @@ matters, so the engines never see a time zone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,9 +45,9 @@ _OF_BRANCH = "customer_id IN (SELECT id FROM customers_customer WHERE branch_id 
 SOURCES: tuple[Source, ...] = (
     Source(
         "customers",
-        "SELECT c.id, c.customer_no, c.branch_id, c.sub_branch_id, c.owner_id, s.team_id, c.birth_date, "
-        "c.is_vulnerable, {cents(c.aum)}, {cents(c.monthly_income)} FROM customers_customer c "
-        "LEFT JOIN org_staff s ON s.id = c.owner_id WHERE c.branch_id = {branch}",
+        "SELECT c.id, c.customer_no, c.branch_id, c.sub_branch_id, c.owner_id, s.team_id, "
+        "{date(c.birth_date)}, {flag(c.is_vulnerable)}, {cents(c.aum)}, {cents(c.monthly_income)} "
+        "FROM customers_customer c LEFT JOIN org_staff s ON s.id = c.owner_id WHERE c.branch_id = {branch}",
         _schema(
             ("customer_id", I64),
             ("customer_no", STR),
@@ -62,8 +63,8 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "credit_lines",
-        'SELECT customer_id, {cents("limit")}, {cents(drawn)}, approved_on, expires_on, last_drawn_on, '
-        f"status FROM customers_creditline WHERE {_OF_BRANCH}",
+        'SELECT customer_id, {cents("limit")}, {cents(drawn)}, {date(approved_on)}, {date(expires_on)}, '
+        f"{{date(last_drawn_on)}}, status FROM customers_creditline WHERE {_OF_BRANCH}",
         _schema(
             ("customer_id", I64),
             ("limit", I64),
@@ -76,8 +77,8 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "loans",
-        "SELECT customer_id, kind, {cents(amount)}, {cents(balance)}, status, overdue_days, disbursed_on, "
-        f"matures_on FROM customers_loan WHERE {_OF_BRANCH}",
+        "SELECT customer_id, kind, {cents(amount)}, {cents(balance)}, status, overdue_days, "
+        f"{{date(disbursed_on)}}, {{date(matures_on)}} FROM customers_loan WHERE {_OF_BRANCH}",
         _schema(
             ("customer_id", I64),
             ("kind", STR),
@@ -112,15 +113,16 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "payroll",
-        "SELECT p.customer_id, {cents(p.monthly_amount)}, p.last_paid_on, e.is_payroll_partner "
+        "SELECT p.customer_id, {cents(p.monthly_amount)}, {date(p.last_paid_on)}, "
+        "{flag(e.is_payroll_partner)} "
         "FROM customers_payrolllink p JOIN customers_enterprise e ON e.id = p.enterprise_id "
         f"WHERE p.{_OF_BRANCH}",
         _schema(("customer_id", I64), ("monthly_amount", I64), ("last_paid_on", DATE), ("partner", BOOL)),
     ),
     Source(
         "consents",
-        "SELECT id, customer_id, channel, granted, recorded_at, {day(expires_at)} FROM customers_consent "
-        f"WHERE purpose = 'marketing' AND {_OF_BRANCH}",
+        "SELECT id, customer_id, channel, {flag(granted)}, {ts(recorded_at)}, {day(expires_at)} "
+        f"FROM customers_consent WHERE purpose = 'marketing' AND {_OF_BRANCH}",
         _schema(
             ("consent_id", I64),
             ("customer_id", I64),
@@ -172,40 +174,42 @@ def _offset_hours(day: dt.date) -> int:
     return int(offset.total_seconds() // 3600)
 
 
-def _render(sql: str, branch_id: int, day: dt.date) -> str:
-    """Fill the vendor-specific pieces; only column names from SOURCES and integers go into the SQL."""
-    import re
+_PLACEHOLDER = re.compile(r"\{(cents|day|date|ts|flag)\(([^)]+)\)\}")
 
+
+def _render(sql: str, branch_id: int, day: dt.date) -> str:
+    """Fill the vendor-specific pieces; only column names from SOURCES and integers go into the SQL.
+
+    On SQLite, Django's driver parses every date, datetime and bool in Python (declared-type converters);
+    an expression has no declared type, so the text comes through and Arrow parses it in C++.
+    """
     sqlite = connection.vendor == "sqlite"
     hours = _offset_hours(day)
 
-    def cents(match: re.Match[str]) -> str:
-        col = match.group(1)
-        kind = "INTEGER" if sqlite else "BIGINT"
-        return f"CAST(ROUND({col} * 100) AS {kind})"
+    def fill(match: re.Match[str]) -> str:
+        form, col = match.group(1), match.group(2)
+        if form == "cents":
+            return f"CAST(ROUND({col} * 100) AS {'INTEGER' if sqlite else 'BIGINT'})"
+        if form == "day":  # the bank's local date of a UTC timestamp
+            if sqlite:
+                return f"date({col}, '{hours:+d} hours')"
+            return f"CAST(({col} AT TIME ZONE '{settings.TIME_ZONE}') AS DATE)"
+        if not sqlite:
+            return col
+        return f"CAST({col} AS INTEGER)" if form == "flag" else f"CAST({col} AS TEXT)"
 
-    def local_day(match: re.Match[str]) -> str:
-        col = match.group(1)
-        if sqlite:
-            return f"date({col}, '{hours:+d} hours')"
-        return f"CAST(({col} AT TIME ZONE '{settings.TIME_ZONE}') AS DATE)"
-
-    sql = re.sub(r"\{cents\(([^)]+)\)\}", cents, sql)
-    sql = re.sub(r"\{day\(([^)]+)\)\}", local_day, sql)
-    return sql.replace("{branch}", str(int(branch_id)))
+    return _PLACEHOLDER.sub(fill, sql).replace("{branch}", str(int(branch_id)))
 
 
 def _to_array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
-    if kind == DATE and values and any(isinstance(v, str) for v in values[:1000]):
-        return pa.array(values, STR).cast(DATE)  # SQLite keeps dates as ISO text
+    first = next((v for v in values if v is not None), None)
+    if isinstance(first, str) and kind in (DATE, TS):
+        return pa.array(values, STR).cast(kind)  # SQLite's ISO text
     if kind == TS:
-        first = next((v for v in values if v is not None), None)
-        if isinstance(first, str):
-            return pa.array(values, STR).cast(TS)
         array = pa.array(values)
         return array.cast(TS) if len(array) else pa.array([], TS)  # aware -> naive UTC
-    if kind == BOOL:
-        return pa.array([None if v is None else bool(v) for v in values], BOOL)
+    if kind == BOOL and isinstance(first, int) and not isinstance(first, bool):
+        return pa.array(values, pa.int64()).cast(BOOL)  # SQLite's 0/1
     return pa.array(values, kind)
 
 
