@@ -256,3 +256,20 @@ def test_the_demo_opens_with_its_pools_computed(db: None) -> None:
     run = PipelineRun.objects.get()
     assert (run.status, run.is_published) == (RunStatus.DONE, True)
     assert PoolFigure.objects.filter(run=run, level="branch").exists()
+
+
+def test_a_failure_while_publishing_keeps_yesterday(loaded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    published = _run()
+    before = sorted(PoolMember.objects.values_list("customer_id", "pool"))
+
+    def broken(*args: object) -> int:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("xiaodai.pools.publish.add_figures", broken)
+    with pytest.raises(RuntimeError):
+        _run()
+    failed = PipelineRun.objects.exclude(pk=published.pk).get()
+    assert (failed.status, failed.is_published) == (RunStatus.FAILED, False)
+    assert sorted(PoolMember.objects.values_list("customer_id", "pool")) == before
+    assert PoolMember.objects.filter(run=published).count() == len(before)
+    assert PipelineRun.objects.get(is_published=True) == published
