@@ -51,7 +51,7 @@ def _columns() -> list[Column]:
         Column(_("Workable"), 10),
         Column(_("Not workable because"), 30),
         Column(_("Channels"), 18),
-        Column(_("Reason"), 44),
+        Column(_("Why in this pool"), 44),
         Column(_("Potential (yuan)"), 16, money=True),
         Column(_("Basis (yuan)"), 16, money=True),
         Column(_("New in the pool"), 10),

@@ -5,10 +5,12 @@ services.update_rule), so the page, the CLI and the API refuse the same things w
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from xiaodai.pools import rules as r
 from xiaodai.pools.models import PoolRule
@@ -20,8 +22,12 @@ def param_field(name: str) -> str:
     return PREFIX + name
 
 
+def _number(value: int | Decimal) -> str:
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
 def range_hint(param: r.Param) -> str:
-    hint = f"{param.minimum} – {param.maximum}"
+    hint = f"{_number(param.minimum)} – {_number(param.maximum)}"
     if param.unit:
         hint += f" {param.unit}"
     if param.is_decimal and param.maximum == 1:
@@ -36,7 +42,7 @@ class RuleForm(forms.Form):
         max_value=999,
         help_text=_("Lower wins: a customer in several pools has the one with the lowest number as primary."),
     )
-    is_active = forms.BooleanField(label=_("Active"), required=False)
+    is_active = forms.BooleanField(label=pgettext_lazy("rule", "Active"), required=False)
     note = forms.CharField(
         label=_("Reason for the change"),
         max_length=200,

@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import F, QuerySet, Sum
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from xiaodai.core.access import actor_of
 from xiaodai.core.roles import Domain
@@ -304,12 +304,15 @@ def _funnel_chart(counts: Counts) -> dict[str, Any]:
                 "sort": "none",
                 "min": 0,
                 "max": peak,
-                "left": "10%",
-                "width": "80%",
+                "left": "6%",
+                "width": "58%",
                 "top": 8,
                 "bottom": 8,
                 "gap": 2,
-                "label": {"show": True, "position": "inside", "formatter": "{b} {c}"},
+                "minSize": "4%",
+                # Outside, so a stage with few customers still has a readable label.
+                "label": {"show": True, "position": "right", "formatter": "{b}  {c}"},
+                "labelLine": {"show": True, "length": 12},
                 "data": [{"name": label, "value": value} for _n, label, value in stages],
             }
         ],
@@ -423,8 +426,9 @@ def _changes(pool: r.PoolDef, old: PoolRuleVersion | None, new: PoolRuleVersion)
     if old.priority != new.priority:
         out.append(Change(_("Priority"), str(old.priority), str(new.priority)))
     if old.is_active != new.is_active:
-        on, off = _("active"), _("switched off")
-        out.append(Change(_("Active"), on if old.is_active else off, on if new.is_active else off))
+        on, off = pgettext("rule", "active"), _("switched off")
+        label = pgettext("rule", "Active")
+        out.append(Change(label, on if old.is_active else off, on if new.is_active else off))
     for name in sorted(set(old.params) | set(new.params)):
         before, after = old.params.get(name, "—"), new.params.get(name, "—")
         if before != after:
