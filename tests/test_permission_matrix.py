@@ -67,6 +67,36 @@ def _run(suffix: str = "", status: str = "loaded") -> Callable[[Cast, str], str]
 
 
 IMPORT_VIEWERS = ["head", "ops"]
+PIPELINE_VIEWERS = ["head", "ops"]
+
+
+def _pipeline_run(suffix: str = "") -> Callable[[Cast, str], str]:
+    """A pipeline run of the cast's branch ("own") or of the other branch ("foreign")."""
+
+    def build(cast: Cast, which: str) -> str:
+        from datetime import date
+
+        from xiaodai.pipeline.models import PipelineRun
+
+        run = PipelineRun.objects.create(
+            branch=cast.branch if which == "own" else cast.branch_b,
+            data_date=date(2026, 11, 28),
+            engine="duckdb",
+            status="done",
+            trigger="cli",
+        )
+        return f"/pipeline/{run.pk}/{suffix}"
+
+    return build
+
+
+def _pool_export(cast: Cast, which: str) -> str:
+    """The export needs published results of the cast's branch."""
+    from tests.pools_data import Member, publish_pools
+
+    publish_pools(cast.branch, [Member(cast.customers["own"], "approved_undrawn")])
+    return "/pools/approved_undrawn/export.xlsx"
+
 
 SPEC: dict[str, Spec] = {
     "home": Spec("get", lambda c, w: "/", ALL_ROLES),
@@ -109,6 +139,18 @@ SPEC: dict[str, Spec] = {
     ),
     "ingest:upload": Spec("get", lambda c, w: "/imports/upload/", ["ops"]),
     "ingest:feeds": Spec("get", lambda c, w: "/imports/feeds/", IMPORT_VIEWERS),
+    "pools:inventory": Spec("get", lambda c, w: "/pools/", FRONT_LINE),
+    "pools:members": Spec("get", lambda c, w: "/pools/approved_undrawn/", FRONT_LINE),
+    "pools:export": Spec("get", _pool_export, ["head", "lead"]),
+    "pools:rules": Spec("get", lambda c, w: "/pools/rules/", ["ops"]),
+    "pools:rule_edit": Spec("get", lambda c, w: "/pools/rules/approved_undrawn/", ["ops"]),
+    "pipeline:runs": Spec("get", lambda c, w: "/pipeline/", PIPELINE_VIEWERS),
+    "pipeline:detail": Spec("get", _pipeline_run(), PIPELINE_VIEWERS, object_scoped=True),
+    "pipeline:progress": Spec("get", _pipeline_run("progress/"), PIPELINE_VIEWERS, object_scoped=True),
+    # No data drop is loaded in the matrix: the run is refused with a message (302 back to the list).
+    "pipeline:run": Spec(
+        "post", lambda c, w: "/pipeline/run/", ["ops"], ok_status=302, data={"engine": "duckdb"}
+    ),
 }
 
 # Roles that hold the permission but for whom the 'own' object of the spec is out of scope: they are
