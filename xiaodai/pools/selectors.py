@@ -283,7 +283,7 @@ def _pools_chart(cards: list[PoolCard]) -> dict[str, Any]:
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
         "legend": {"top": 0},
         "grid": {"left": 8, "right": 24, "top": 32, "bottom": 8, "containLabel": True},
-        "xAxis": {"type": "value"},
+        "xAxis": {"type": "value", "minInterval": 1},  # customers: whole numbers on the axis
         "yAxis": {"type": "category", "data": [str(c.pool.name) for c in shown]},
         "series": [
             {"name": _("Customers"), "type": "bar", "data": [c.counts.customers for c in shown]},
