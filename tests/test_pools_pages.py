@@ -334,3 +334,18 @@ def test_drill_down_query_count_does_not_grow_with_rows(
     # The team and owner filters each read one name for their chip.
     with django_assert_max_num_queries(14):
         client.get(f"{UNDRAWN}?team={cast.t1.pk}&owner={cast.staff['mgr'].pk}")
+
+
+def test_inventory_in_english_shows_the_chinese_word_beside_the_name(cast: Cast, pools: Pools) -> None:
+    client = cast.client("head")
+    client.post("/i18n/setlang/", {"language": "en", "next": INVENTORY})
+    body = _body(client, INVENTORY)
+    card = body.split('data-pool="approved_undrawn"', 1)[1].split('data-pool="', 1)[0]
+    assert "Approved, not drawn" in card
+    assert "已授信未用信" in card
+
+
+def test_inventory_in_chinese_does_not_repeat_the_pool_name(cast: Cast, pools: Pools) -> None:
+    body = _body(cast.client("head"), INVENTORY)
+    card = body.split('data-pool="approved_undrawn"', 1)[1].split('data-pool="', 1)[0]
+    assert card.count("已授信未用信") == 1
