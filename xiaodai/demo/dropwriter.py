@@ -33,13 +33,15 @@ def _cell(value: Any) -> str:
 
 
 class _Files:
-    """One CSV writer per feed, header first, in the contract's column order."""
+    """One CSV writer per feed, header first, in the contract's column order; counts rows and totals the
+    feed's control-sum columns for the manifest."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.handles: dict[str, IO[str]] = {}
         self.writers: dict[str, Any] = {}
         self.rows: dict[str, int] = {}
+        self.sums: dict[str, dict[str, Decimal]] = {}
 
     def write(self, feed: str, rows: Iterable[tuple[Any, ...]]) -> None:
         if feed not in self.writers:
@@ -47,9 +49,20 @@ class _Files:
             self.handles[feed], self.writers[feed] = handle, csv.writer(handle)
             self.writers[feed].writerow(FEEDS[feed].column_names)
             self.rows[feed] = 0
-        out = [[_cell(v) for v in r] for r in rows]
-        self.writers[feed].writerows(out)
-        self.rows[feed] += len(out)
+            self.sums[feed] = {name: Decimal("0.00") for name in FEEDS[feed].sums}
+        batch = list(rows)
+        for name in self.sums[feed]:
+            at = FEEDS[feed].column_names.index(name)
+            self.sums[feed][name] += sum((r[at] for r in batch if r[at] is not None), Decimal("0.00"))
+        self.writers[feed].writerows([_cell(v) for v in r] for r in batch)
+        self.rows[feed] += len(batch)
+
+    def control(self, feed: str) -> dict[str, Any]:
+        """The manifest entry: rows, and the sums when the contract names any."""
+        entry: dict[str, Any] = {"rows": self.rows[feed]}
+        if self.sums[feed]:
+            entry["sums"] = {name: str(total) for name, total in self.sums[feed].items()}
+        return entry
 
     def close(self) -> None:
         for handle in self.handles.values():
@@ -57,7 +70,7 @@ class _Files:
 
 
 def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None) -> Path:
-    """Write every feed of the demo drop into `folder` with a manifest carrying the row counts."""
+    """Write every feed of the demo drop into `folder` with a manifest carrying the row counts and sums."""
     folder.mkdir(parents=True, exist_ok=True)
     files = _Files(folder)
     try:
@@ -97,7 +110,7 @@ def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None
         "source": "demo",
         "data_date": drop.as_of.isoformat(),
         "branch_code": drop.branch.code,
-        "files": {f"{feed}.csv": {"rows": n} for feed, n in files.rows.items()},
+        "files": {f"{feed}.csv": files.control(feed) for feed in files.rows},
     }
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
