@@ -180,9 +180,10 @@ class CustomerMaker:
         body = f"{code}{birth:%Y%m%d}{order:03d}"
         return body + ric.calc_check_digit(body + "0")
 
-    def _mobile(self, r: random.Random, n: int) -> str:
+    def mobile(self, r: random.Random, n: int) -> str:
         # The eight digits after the prefix are a bijection of n (a small Feistel network over two halves
-        # of four digits), so no two customers share a number and neighbours do not look alike.
+        # of four digits), so no two customers share a number and neighbours do not look alike. Customer
+        # seq has n = 2*seq and 2*seq+1; leads who are not customers take numbers past the book.
         left, right = divmod(n % 100_000_000, 10_000)
         for key in self.feistel_keys:
             left, right = right, (left + (right * 7_919 + key) * 2_654_435_761 // 65_536) % 10_000
@@ -351,10 +352,10 @@ class CustomerMaker:
     def _contacts(
         self, r: random.Random, p: h.Profile, person: PersonName, birth: date, out: CustomerChunk
     ) -> None:
-        out.contacts.append(ContactRow(p.customer_no, c.ContactKind.MOBILE, self._mobile(r, 2 * p.seq), True))
+        out.contacts.append(ContactRow(p.customer_no, c.ContactKind.MOBILE, self.mobile(r, 2 * p.seq), True))
         if r.random() < 0.06:
             out.contacts.append(
-                ContactRow(p.customer_no, c.ContactKind.MOBILE, self._mobile(r, 2 * p.seq + 1), False)
+                ContactRow(p.customer_no, c.ContactKind.MOBILE, self.mobile(r, 2 * p.seq + 1), False)
             )
         if r.random() < 0.08:
             number = f"0571-{r.choice('88885526')}{r.randrange(10**7):07d}"

@@ -103,6 +103,7 @@ def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None
             done += len(chunk.customers)
             if progress is not None:
                 progress(done, drop.customer_count)
+        files.write("channel_leads", drop.prospects())
     finally:
         files.close()
     manifest = {
@@ -170,3 +171,5 @@ def _write_chunk(files: _Files, chunk: CustomerChunk) -> None:
     files.write("cards", chunk.cards)
     files.write("deposits", chunk.deposits)
     files.write("applications", chunk.applications)
+    files.write("contact_history", chunk.contact_history)
+    files.write("channel_leads", chunk.channel_leads)

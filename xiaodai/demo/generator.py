@@ -21,9 +21,11 @@ from xiaodai.core.roles import Role
 from xiaodai.customers.services import search_keys
 from xiaodai.demo import reference as ref
 from xiaodai.demo.customergen import CustomerMaker, PersonName, Pools
+from xiaodai.demo.outreach import Outreach
 from xiaodai.demo.rows import (
     BankRow,
     BranchRow,
+    ChannelLeadRow,
     CustomerChunk,
     EnterpriseRow,
     StaffRow,
@@ -83,10 +85,17 @@ class Drop:
     _chunks: Callable[[], Iterator[CustomerChunk]] = field(
         default=lambda: iter(()), repr=False, compare=False
     )
+    _prospects: Callable[[], Iterator[ChannelLeadRow]] = field(
+        default=lambda: iter(()), repr=False, compare=False
+    )
 
     def chunks(self) -> Iterator[CustomerChunk]:
         """The customers and their holdings, `chunk_size` at a time; restartable, the same every time."""
         return self._chunks()
+
+    def prospects(self) -> Iterator[ChannelLeadRow]:
+        """Channel leads of people who are not customers (the chunks carry the customers' own leads)."""
+        return self._prospects()
 
 
 def generate_drop(
@@ -124,7 +133,9 @@ def generate_drop(
         chunk_size=chunk_size,
     )
     maker = CustomerMaker(drop, pools)
-    object.__setattr__(drop, "_chunks", maker.chunks)
+    outreach = Outreach(drop, pools, maker.mobile)  # contact history and leads, from the holdings
+    object.__setattr__(drop, "_chunks", lambda: outreach.extend(maker.chunks()))
+    object.__setattr__(drop, "_prospects", outreach.prospects)
     return drop
 
 

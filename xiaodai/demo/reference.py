@@ -222,6 +222,29 @@ OPT_OUT_REASONS = words("客户要求不再联系 电话中明确拒绝营销 �
 
 
 @dataclass(frozen=True)
+class Partner:
+    """A scenario channel (消费场景渠道) that passes on names of people who agreed to hear from the bank."""
+
+    code: str  # the feed's channel_code
+    name: str  # who it is (not in the feed)
+    scenario: str
+    wording: str  # prefix of its consent wording version: RENO → RENO-2026.2 (year and half-year)
+    share: int  # weight among the leads of people who are not customers
+
+
+PARTNERS: tuple[Partner, ...] = (
+    Partner("RENO-001", "杭州某家装公司(家装节)", "renovation", "RENO", 28),
+    Partner("RENO-002", "某建材家居市场", "renovation", "HOME", 14),
+    Partner("CAR-001", "某品牌汽车4S店", "car", "CAR", 20),
+    Partner("CAR-002", "某二手车交易市场", "car", "UCAR", 8),
+    Partner("HPF-001", "住房公积金线上服务合作方", "provident_fund", "HPF", 14),
+    Partner("EDU-001", "某教育培训机构", "education", "EDU", 7),
+    Partner("WED-001", "某婚庆服务公司", "wedding", "WED", 5),
+    Partner("TRV-001", "某旅行社", "travel", "TRV", 4),
+)
+
+
+@dataclass(frozen=True)
 class TagDef:
     code: str
     name: str

@@ -178,6 +178,32 @@ class ApplicationRow(NamedTuple):
     last_step_at: datetime
 
 
+class ContactHistoryRow(NamedTuple):
+    """A past marketing contact (lake feed `contact_history`), in the contract's column order."""
+
+    contact_id: str
+    customer_no: str
+    contacted_at: datetime
+    channel: str
+    employee_no: str | None
+    outcome: str  # a ContactOutcome code
+    product: str
+    amount: Decimal | None  # what the customer spoke of, when interested or applying
+
+
+class ChannelLeadRow(NamedTuple):
+    """A name a scenario partner passed on with consent (lake feed `channel_leads`); no credit data (C-10)."""
+
+    channel_code: str
+    lead_id: str
+    name: str
+    mobile: str
+    scenario: str
+    consent_wording_version: str
+    consented_at: datetime
+    customer_no: str  # empty when the lead is not (yet) our customer
+
+
 @dataclass(slots=True)
 class CustomerChunk:
     """One slice of customers with everything they hold; the unit the loader writes and then forgets."""
@@ -191,3 +217,5 @@ class CustomerChunk:
     cards: list[CardRow] = field(default_factory=list)
     deposits: list[DepositRow] = field(default_factory=list)
     applications: list[ApplicationRow] = field(default_factory=list)
+    contact_history: list[ContactHistoryRow] = field(default_factory=list)
+    channel_leads: list[ChannelLeadRow] = field(default_factory=list)  # leads who are these customers
