@@ -127,6 +127,7 @@ def _load_through_ingest(drop: Drop, progress: Callable[[int, int], None] | None
     Branch.objects.create(bank=bank, code=b.code, name=b.name, city=b.city)
     base = Path(settings.VAR_DIR) / "demo"
     base.mkdir(parents=True, exist_ok=True)
+    _clear_lake_leftovers()
     with tempfile.TemporaryDirectory(dir=base) as tmp:
         folder = write_drop_folder(drop, Path(tmp) / f"demo-{drop.as_of:%Y%m%d}", progress)
         run = run_ingest(folder, trigger=Trigger.DEMO)
@@ -146,3 +147,23 @@ def _load_through_ingest(drop: Drop, progress: Callable[[int, int], None] | None
 
     counts["customer_tags"] = Customer.tags.through.objects.count()
     return counts
+
+
+DEMO_LAKE_FEEDS = ("contact_history", "channel_leads")
+
+
+def _clear_lake_leftovers() -> None:
+    """Remove the Parquet files of the demo's lake feeds that belong to import runs this database does not
+    know. `xiaodai demo --reset` deletes the database, not the lake, and run ids start again at 1: the files
+    of the earlier demo would otherwise mix into the new one (coverage and outcomes counted twice)."""
+    import re
+
+    from xiaodai.ingest.models import ImportRun
+    from xiaodai.lake.paths import feed_dir
+    from xiaodai.lake.writer import remove_batch
+
+    known = set(ImportRun.objects.values_list("pk", flat=True))
+    for feed in DEMO_LAKE_FEEDS:
+        found = (re.match(r"batch(\d+)_", f.name) for f in feed_dir(feed).glob("month=*/*.parquet"))
+        for batch in sorted({int(m.group(1)) for m in found if m} - known):
+            remove_batch(feed, batch)

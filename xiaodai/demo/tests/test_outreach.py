@@ -16,7 +16,7 @@ import pytest
 from xiaodai.core.roles import Role
 from xiaodai.customers import choices as c
 from xiaodai.customers.validators import validate_mobile
-from xiaodai.demo import DemoResult, generate_drop
+from xiaodai.demo import DemoResult, build_demo, generate_drop
 from xiaodai.demo.dropwriter import write_drop_folder
 from xiaodai.demo.rows import ChannelLeadRow, ContactHistoryRow, CustomerChunk
 from xiaodai.demo.tests.conftest import AS_OF
@@ -86,6 +86,16 @@ def test_importer_loads_both_feeds_into_the_lake(demo: DemoResult, lake: Path) -
         assert record.reconciled
         assert demo.counts[feed] == record.rows_loaded == record.rows_read > 0
         assert list((lake / feed).glob("month=*/*.parquet"))
+
+
+@pytest.mark.django_db
+def test_lake_files_left_by_a_deleted_database_are_removed(lake: Path) -> None:
+    stale = lake / "contact_history" / "month=2025-01" / "batch1_0.parquet"  # run ids restart after a reset
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"PAR1")
+    build_demo(customers=60, seed=3, as_of=AS_OF)
+    assert not stale.exists()
+    assert list((lake / "contact_history").glob("month=*/*.parquet"))
 
 
 def test_outcomes_are_contact_outcome_codes(book: Book) -> None:
