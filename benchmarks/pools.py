@@ -168,25 +168,14 @@ def _bench(runs: int) -> None:
 def _baseline(folder: Path, day: dt.date, config: Any) -> tuple[Any, Any]:
     import duckdb
 
-    from xiaodai.pools.steps import FUNNEL, _months_before, _scaled, _years_before
+    from xiaodai.pools.steps import _SUMMED, FUNNEL, _months_before, _scaled, _years_before
 
     r, g = config.rules, config.rules["general"]
     measures = ", ".join(
         [
             "SUM(present)::BIGINT AS customers",
             'SUM(gone)::BIGINT AS "left"',
-            *[
-                f'SUM("{k}")::BIGINT AS "{k}"'
-                for k in (
-                    "primary",
-                    "workable",
-                    "potential",
-                    "workable_potential",
-                    "covered",
-                    "entered",
-                    *FUNNEL,
-                )
-            ],
+            *[f'SUM("{k}")::BIGINT AS "{k}"' for k in (*_SUMMED, *FUNNEL)],
         ]
     )
     priority_case = (

@@ -180,12 +180,14 @@ WITH facts AS (
   SELECT pool, branch_id, sub_branch_id, team_id, owner_id, 1 AS present, 0 AS gone,
          is_primary::BIGINT AS "primary", (blocked = 0)::BIGINT AS workable, potential,
          CASE WHEN blocked = 0 THEN potential ELSE 0 END AS workable_potential,
+         (is_primary AND blocked = 0)::BIGINT AS primary_workable,
+         CASE WHEN is_primary THEN potential ELSE 0 END AS primary_potential,
          CASE WHEN blocked = 0 THEN covered ELSE 0 END AS covered, is_new::BIGINT AS entered,
          contacted, reached, interested, applied, approved, disbursed, drawn
   FROM members
   UNION ALL
   SELECT pv.pool, c.branch_id, c.sub_branch_id, c.team_id, c.owner_id, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-         0, 0
+         0, 0, 0, 0
   FROM previous pv JOIN customers c USING (customer_id)
   WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.customer_id = pv.customer_id AND m.pool = pv.pool)
 )

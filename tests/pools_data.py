@@ -94,6 +94,8 @@ def publish_pools(branch: Branch, members: list[Member], data_date: dt.date = DA
             row["workable"] += int(workable)
             row["potential"] += m.potential
             row["workable_potential"] += m.potential if workable else 0
+            row["primary_workable"] += int(m.is_primary and workable)
+            row["primary_potential"] += m.potential if m.is_primary else 0
             row["covered"] += int(workable and m.covered)
             row["entered"] += int(m.is_new)
             for stage in m.funnel:

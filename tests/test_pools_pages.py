@@ -134,10 +134,21 @@ def test_a_lead_cannot_switch_to_the_branch_level(cast: Cast, pools: Pools) -> N
 
 def test_unit_table_sorts_by_a_figure(cast: Cast, pools: Pools) -> None:
     response = cast.client("head").get(f"{INVENTORY}?level=owner&sort=-potential")
-    labels = [unit.label for unit, _c in response.context["inv"].table]
-    assert labels == ["mgr", "mgr2", "tele"]  # 35万, 30万, 5万
+    rows = [(unit.label, c.potential) for unit, c in response.context["inv"].table]
+    assert [p for _label, p in rows] == sorted((p for _label, p in rows), reverse=True)
+    assert rows[-1][0] == "tele"  # 5万; mgr and mgr2 hold 30万 each, mgr's deposit pool counted once
     response = cast.client("head").get(f"{INVENTORY}?level=owner&sort=potential")
-    assert [unit.label for unit, _c in response.context["inv"].table] == ["tele", "mgr2", "mgr"]
+    assert next(unit.label for unit, _c in response.context["inv"].table) == "tele"
+
+
+def test_the_all_pools_total_counts_a_customer_once(cast: Cast, pools: Pools) -> None:
+    response = cast.client("head").get(f"{INVENTORY}?level=owner")
+    mgr = next(c for unit, c in response.context["inv"].table if unit.label == "mgr")
+    assert (
+        mgr.potential
+        == mgr.primary_potential
+        < sum(card.counts.potential for card in response.context["inv"].cards)
+    )
 
 
 def test_a_selected_pool_narrows_the_table_and_funnel(cast: Cast, pools: Pools) -> None:

@@ -40,19 +40,29 @@ def latest_data_date() -> dt.date | None:
 
 
 def queue_run(
-    *, data_date: dt.date | None = None, engine: str | None = None, trigger: str, by: Staff | None = None
+    *,
+    data_date: dt.date | None = None,
+    engine: str | None = None,
+    trigger: str,
+    by: Staff | None = None,
+    branch_id: int | None = None,
 ) -> PipelineRun:
-    """Create a queued run (refused while another runs for the branch); PipelineError says why not."""
+    """Create a queued run (refused while another runs for the branch); PipelineError says why not.
+
+    `branch_id`: the branch to run (a person's own, from a page); by default the branch of the latest drop."""
     engine = engine or engines.default_engine()
     if engine not in Engine.values:
         raise PipelineError(_("Unknown engine %(engine)s: use duckdb or spark.") % {"engine": engine})
     if engine == Engine.SPARK and engines.spark_problem():
         raise PipelineError(engines.spark_problem())
-    day = data_date or latest_data_date()
+    drops = ImportRun.objects.filter(status__in=APPLIED, branch__isnull=False)
+    if branch_id is not None:
+        drops = drops.filter(branch_id=branch_id)
+    day = data_date or drops.aggregate(d=Max("data_date"))["d"]
     if day is None:
         raise PipelineError(_("No data drop has been loaded yet: load one with `xiaodai ingest` first."))
     branch_id = (
-        ImportRun.objects.filter(status__in=APPLIED, data_date__lte=day, branch__isnull=False)
+        drops.filter(data_date__lte=day)
         .order_by("-data_date", "-id")
         .values_list("branch_id", flat=True)
         .first()

@@ -80,10 +80,6 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-class _OtherBranch(PipelineError):
-    pass
-
-
 @require_POST
 @require_perm(Perm.RUN_PIPELINE)
 def run_start(request: HttpRequest) -> HttpResponse:
@@ -94,6 +90,9 @@ def run_start(request: HttpRequest) -> HttpResponse:
         return redirect("pipeline:runs")
     actor = actor_of(request.user)
     staff = Staff.objects.filter(pk=actor.staff_id or 0).first()
+    if actor.branch_id is None:  # a run is always for the person's own branch
+        messages.error(request, _("Your account belongs to no branch: nothing was started."))
+        return redirect("pipeline:runs")
     try:
         with transaction.atomic():
             run = services.queue_run(
@@ -101,11 +100,8 @@ def run_start(request: HttpRequest) -> HttpResponse:
                 engine=form.cleaned_data["engine"],
                 trigger=Trigger.WEB,
                 by=staff,
+                branch_id=actor.branch_id,
             )
-            if run.branch_id != actor.branch_id:
-                # Scoping: the drop of that date is another branch's; undo the queued run and its
-                # audit event together rather than start work for a branch this person does not run.
-                raise _OtherBranch(_("The data drop of that date is another branch's: nothing was started."))
             # Queued once the run row is committed, or the worker could look for it too early.
             transaction.on_commit(lambda: run_pipeline(run.pk))
     except PipelineError as exc:

@@ -97,6 +97,9 @@ class PoolFigure(models.Model):
     workable = models.PositiveIntegerField(default=0)
     potential = models.DecimalField(**MONEY, default=0)
     workable_potential = models.DecimalField(**MONEY, default=0)
+    # Counted once per customer (in their primary pool): these add up across pools without double counting.
+    primary_workable = models.PositiveIntegerField(default=0)
+    primary_potential = models.DecimalField(**MONEY, default=0)
     covered = models.PositiveIntegerField(default=0)  # workable, contacted within coverage_days
     entered = models.PositiveIntegerField(default=0)  # joined since the previous run
     left = models.PositiveIntegerField(default=0)  # gone since the previous run

@@ -15,10 +15,10 @@ MEMBER_DB = (
 )  # fmt: skip
 FIGURE_DB = (
     "run_id", "pool", "level", "branch_id", "sub_branch_id", "team_id", "owner_id", "customers", "primary",
-    "workable", "potential", "workable_potential", "covered", "entered", "left", "contacted", "reached",
-    "interested", "applied", "approved", "disbursed", "drawn",
+    "workable", "potential", "workable_potential", "primary_workable", "primary_potential", "covered",
+    "entered", "left", "contacted", "reached", "interested", "applied", "approved", "disbursed", "drawn",
 )  # fmt: skip
-_MONEY = {"potential", "basis", "workable_potential"}
+_MONEY = {"potential", "basis", "workable_potential", "primary_potential"}
 _BATCH = 50_000
 
 

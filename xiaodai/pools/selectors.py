@@ -29,9 +29,10 @@ from xiaodai.pools.models import PoolFigure, PoolMember, PoolRule, PoolRuleVersi
 ZERO = Decimal(0)
 FUNNEL = PoolFigure.FUNNEL
 FIELDS: tuple[str, ...] = (
-    "customers", "primary", "workable", "potential", "workable_potential", "covered", "entered", "left",
-    *FUNNEL,
+    "customers", "primary", "workable", "potential", "workable_potential", "primary_workable",
+    "primary_potential", "covered", "entered", "left", *FUNNEL,
 )  # fmt: skip
+_MONEY_FIELDS = ("potential", "workable_potential", "primary_potential")
 FUNNEL_LABELS = {
     "contacted": gettext_lazy("Contacted"),
     "reached": gettext_lazy("Reached"),
@@ -66,6 +67,8 @@ class Counts:
     workable: int = 0
     potential: Decimal = ZERO
     workable_potential: Decimal = ZERO
+    primary_workable: int = 0
+    primary_potential: Decimal = ZERO
     covered: int = 0
     entered: int = 0
     left: int = 0
@@ -80,7 +83,7 @@ class Counts:
     def add(self, row: dict[str, Any], prefix: str = "") -> None:
         for name in FIELDS:
             value = row.get(prefix + name) or 0
-            if name in ("potential", "workable_potential"):
+            if name in _MONEY_FIELDS:
                 value = Decimal(str(value))
             setattr(self, name, getattr(self, name) + value)
 
@@ -119,7 +122,10 @@ class Unit:
         if pool:
             return self.by_pool.get(pool, Counts())
         total = replace(self.counts)
-        total.customers = self.counts.primary  # every member has exactly one primary pool
+        # Every member has exactly one primary pool: counted there, a customer counts once.
+        total.customers = self.counts.primary
+        total.workable = self.counts.primary_workable
+        total.potential = self.counts.primary_potential
         return total
 
 

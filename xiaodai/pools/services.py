@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from xiaodai.audit.choices import Action
 from xiaodai.audit.services import record
@@ -48,14 +49,14 @@ def update_rule(
 ) -> PoolRule:
     """Validate everything first; a bad value raises RuleError and nothing changes."""
     if code not in r.BY_CODE:
-        raise RuleError("code", "unknown rule")
+        raise RuleError("code", _("unknown rule"))
     clean = r.parse_params(code, params)
     try:
         rank = int(str(priority).strip())
     except ValueError:
-        raise RuleError("priority", "must be a whole number") from None
+        raise RuleError("priority", _("must be a whole number")) from None
     if not 1 <= rank <= 999 and code != r.GENERAL.code:
-        raise RuleError("priority", "must be between 1 and 999")
+        raise RuleError("priority", _("must be between 1 and 999"))
     ensure_rules()
     rule = PoolRule.objects.select_for_update().get(code=code)
     before = {"params": rule.params, "priority": rule.priority, "is_active": rule.is_active}
@@ -112,7 +113,7 @@ def compute(
     """Run the pool step on an engine: (members, figures) as Arrow tables."""
     tables = read_inputs(con, files, prefix)
     if not config.priorities:
-        raise RuleError("pools", "every pool is switched off")
+        raise RuleError("pools", _("every pool is switched off"))
     members = steps.members(tables, day, config.rules, config.priorities).to_pyarrow()
     # Figures count the members just computed, read back from Parquet beside the snapshot: not a second
     # evaluation of the member expression, and not an in-memory table (Spark would take it through pandas,

@@ -407,6 +407,10 @@ _LEVELS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("owner", ("branch_id", "team_id", "owner_id"), ("branch_id", "owner_id")),
 )
 _ORG = ("branch_id", "sub_branch_id", "team_id", "owner_id")
+_SUMMED = (
+    "primary", "workable", "potential", "workable_potential", "primary_workable", "primary_potential",
+    "covered", "entered",
+)  # fmt: skip
 
 
 def figures(m: ir.Table, t: Tables) -> ir.Table:
@@ -420,6 +424,8 @@ def figures(m: ir.Table, t: Tables) -> ir.Table:
         workable=(m.blocked == 0).cast("int64"),
         potential=m.potential,
         workable_potential=ibis.ifelse(m.blocked == 0, m.potential, 0),
+        primary_workable=(m.is_primary & (m.blocked == 0)).cast("int64"),
+        primary_potential=ibis.ifelse(m.is_primary, m.potential, 0),
         covered=ibis.ifelse(m.blocked == 0, m.covered, 0),
         entered=m.is_new.cast("int64"),
         **{f: m[f] for f in FUNNEL},
@@ -436,6 +442,8 @@ def figures(m: ir.Table, t: Tables) -> ir.Table:
         workable=zero,
         potential=zero,
         workable_potential=zero,
+        primary_workable=zero,
+        primary_potential=zero,
         covered=zero,
         entered=zero,
         **dict.fromkeys(FUNNEL, zero),
@@ -444,10 +452,7 @@ def figures(m: ir.Table, t: Tables) -> ir.Table:
     measures = {
         "customers": _.present.sum(),
         "left": _.gone.sum(),
-        **{
-            k: _[k].sum()
-            for k in ("primary", "workable", "potential", "workable_potential", "covered", "entered", *FUNNEL)
-        },
+        **{k: _[k].sum() for k in (*_SUMMED, *FUNNEL)},
     }
     parts = []
     for level, keys, required in _LEVELS:

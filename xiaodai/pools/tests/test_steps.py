@@ -418,3 +418,12 @@ def test_entered_and_left_compare_with_the_previous_run(run: Run) -> None:
     assert {m["customer_id"]: m["is_new"] for m in members} == {1: True, 2: False}
     assert _figure(figures, "approved_undrawn", "branch")["entered"] == 1
     assert _figure(figures, "premium_card", "branch")["left"] == 1
+
+
+def test_primary_totals_count_each_customer_once(run: Run) -> None:
+    rich = customer(1, aum=52_000_000)
+    _, figures = run(customers=[rich], credit_lines=[line(1)], consents=[consent(1)])
+    au = _figure(figures, "approved_undrawn", "branch")
+    pd = _figure(figures, "premium_deposit", "branch")
+    assert (au["primary_workable"], au["primary_potential"]) == (1, 20_000_000)
+    assert (pd["primary_workable"], pd["primary_potential"], pd["potential"]) == (0, 0, 15_000_000)
