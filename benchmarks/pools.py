@@ -109,6 +109,7 @@ def _bench(runs: int) -> None:
     from xiaodai.pipeline.engines import connect
     from xiaodai.pipeline.services import latest_data_date, run_pipeline
     from xiaodai.pools import services as pools
+    from xiaodai.pools.compute import compute
 
     steps: dict[str, list[float]] = {}
     totals: list[float] = []
@@ -141,7 +142,7 @@ def _bench(runs: int) -> None:
                 began = time.perf_counter()
                 if which == "product":
                     with connect("duckdb") as con:
-                        results[which] = pools.compute(con, files, day, config, prefix=f"b{n}")
+                        results[which] = compute(con, files, day, config, prefix=f"b{n}")
                     product.append(time.perf_counter() - began)
                 else:
                     results[which] = _baseline(files["customers"].parent, day, config)

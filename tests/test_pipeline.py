@@ -265,7 +265,7 @@ def test_a_failure_while_publishing_keeps_yesterday(loaded: Path, monkeypatch: p
     def broken(*args: object) -> int:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("xiaodai.pools.publish.add_figures", broken)
+    monkeypatch.setattr("xiaodai.pools.publish._insert", broken)
     with pytest.raises(RuntimeError):
         _run()
     failed = PipelineRun.objects.exclude(pk=published.pk).get()

@@ -14,9 +14,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import ibis
-import ibis.expr.types as ir
-
 from xiaodai.pipeline.choices import Engine
 from xiaodai.pipeline.exceptions import PipelineError
 
@@ -59,6 +56,8 @@ def spark_session() -> Any:
 
 @contextmanager
 def connect(engine: str) -> Iterator[Any]:
+    import ibis
+
     if engine == Engine.DUCKDB:
         con = ibis.duckdb.connect()
         try:
@@ -74,6 +73,6 @@ def connect(engine: str) -> Iterator[Any]:
         raise PipelineError(f"unknown engine {engine!r}: use duckdb or spark")
 
 
-def read_inputs(con: Any, files: dict[str, Path], prefix: str) -> dict[str, ir.Table]:
+def read_inputs(con: Any, files: dict[str, Path], prefix: str) -> dict[str, Any]:
     """Each snapshot file as an ibis table; `prefix` keeps runs in one Spark session apart."""
     return {name: con.read_parquet(str(path), table_name=f"{prefix}_{name}") for name, path in files.items()}

@@ -3,6 +3,9 @@
 A run is one row per branch at a time (a partial unique constraint); each step commits its own status, so the
 page shows progress while the run goes on. Only the last step writes results, in one transaction: a failure
 anywhere leaves the previous run's results on the pages.
+
+The steps import the engine side (ibis, DuckDB, Arrow: ~150 MB and a second or two) where they run, because
+the web pages import this module too.
 """
 
 from __future__ import annotations
@@ -23,12 +26,11 @@ from xiaodai.audit.choices import Action, Outcome
 from xiaodai.audit.services import record
 from xiaodai.ingest.choices import APPLIED
 from xiaodai.ingest.models import ImportFile, ImportRun
-from xiaodai.org.models import Staff
-from xiaodai.pipeline import engines, snapshot
+from xiaodai.org.models import Branch, Staff
+from xiaodai.pipeline import engines
 from xiaodai.pipeline.choices import ACTIVE, Engine, RunStatus, StepStatus
 from xiaodai.pipeline.exceptions import PipelineError
 from xiaodai.pipeline.models import PipelineRun, PipelineStep
-from xiaodai.pools import publish
 from xiaodai.pools import services as pools
 from xiaodai.pools.exceptions import RuleError
 
@@ -125,7 +127,9 @@ def _execute(run_id: int, on_step: Callable[[PipelineStep], None] | None) -> Pip
         _fail(run, current, _("The run failed: %(error)s") % {"error": type(exc).__name__})
         raise
     finally:
-        snapshot.discard(run.pk)
+        from xiaodai.pipeline.snapshot import discard
+
+        discard(run.pk)
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "message", "finished_at", "rule_versions", "is_published"])
         record(
@@ -182,6 +186,8 @@ def _check(run: PipelineRun, state: dict[str, Any]) -> int:
 
 
 def _snapshot(run: PipelineRun, state: dict[str, Any]) -> int:
+    from xiaodai.pipeline import snapshot
+
     counts: dict[str, int] = {}
     state["files"] = snapshot.take(
         run.pk,
@@ -195,9 +201,11 @@ def _snapshot(run: PipelineRun, state: dict[str, Any]) -> int:
 
 
 def _pools(run: PipelineRun, state: dict[str, Any]) -> int:
+    from xiaodai.pools.compute import compute
+
     started = time.perf_counter()
     with engines.connect(run.engine) as con:
-        state["members"], state["figures"] = pools.compute(
+        state["members"], state["figures"] = compute(
             con, state["files"], run.data_date, state["config"], prefix=f"run{run.pk}"
         )
     state["compute_seconds"] = time.perf_counter() - started
@@ -205,12 +213,12 @@ def _pools(run: PipelineRun, state: dict[str, Any]) -> int:
 
 
 def _publish(run: PipelineRun, state: dict[str, Any]) -> int:
-    with transaction.atomic():
-        rows = publish.replace_members(run.branch_id, run.pk, state["members"])
-        publish.add_figures(run.pk, state["figures"])
-        PipelineRun.objects.filter(branch_id=run.branch_id, is_published=True).update(is_published=False)
-        run.is_published = True
-        run.save(update_fields=["is_published"])
+    from xiaodai.pools import publish
+
+    rows = publish.publish_run(
+        run.pk, run.branch_id, state["members"], state["figures"], only_branch=Branch.objects.count() == 1
+    )
+    run.is_published = True  # written by publish_run, in its transaction
     state["message"] = _("%(members)s pool memberships for %(customers)s customers.") % {
         "members": f"{rows:,}",
         "customers": f"{state['counts'].get('customers', 0):,}",

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from django.conf import settings
 from django.db import connection
 
 from xiaodai.lake.paths import lake_root
+from xiaodai.org.models import Branch
+from xiaodai.pipeline import arrowdb
 
 I64, I32, BOOL, STR, DATE = pa.int64(), pa.int32(), pa.bool_(), pa.string(), pa.date32()
 TS = pa.timestamp("us")
@@ -40,7 +43,7 @@ def _schema(*fields: tuple[str, pa.DataType]) -> pa.Schema:
     return pa.schema([pa.field(n, t) for n, t in fields])
 
 
-_OF_BRANCH = "customer_id IN (SELECT id FROM customers_customer WHERE branch_id = {branch})"
+_OF_BRANCH = "{in_branch(customer_id)}"
 
 SOURCES: tuple[Source, ...] = (
     Source(
@@ -116,7 +119,7 @@ SOURCES: tuple[Source, ...] = (
         "SELECT p.customer_id, {cents(p.monthly_amount)}, {date(p.last_paid_on)}, "
         "{flag(e.is_payroll_partner)} "
         "FROM customers_payrolllink p JOIN customers_enterprise e ON e.id = p.enterprise_id "
-        f"WHERE p.{_OF_BRANCH}",
+        "WHERE {in_branch(p.customer_id)}",
         _schema(("customer_id", I64), ("monthly_amount", I64), ("last_paid_on", DATE), ("partner", BOOL)),
     ),
     Source(
@@ -174,10 +177,10 @@ def _offset_hours(day: dt.date) -> int:
     return int(offset.total_seconds() // 3600)
 
 
-_PLACEHOLDER = re.compile(r"\{(cents|day|date|ts|flag)\(([^)]+)\)\}")
+_PLACEHOLDER = re.compile(r"\{(cents|day|date|ts|flag|in_branch)\(([^)]+)\)\}")
 
 
-def _render(sql: str, branch_id: int, day: dt.date) -> str:
+def _render(sql: str, branch_id: int, day: dt.date, *, only_branch: bool = False) -> str:
     """Fill the vendor-specific pieces; only column names from SOURCES and integers go into the SQL.
 
     On SQLite, Django's driver parses every date, datetime and bool in Python (declared-type converters);
@@ -188,6 +191,14 @@ def _render(sql: str, branch_id: int, day: dt.date) -> str:
 
     def fill(match: re.Match[str]) -> str:
         form, col = match.group(1), match.group(2)
+        if form == "in_branch":
+            # With one branch in the database every row is the branch's: the filter would cost a scan of
+            # every customer per table and change nothing.
+            return (
+                "1 = 1"
+                if only_branch
+                else f"{col} IN (SELECT id FROM customers_customer WHERE branch_id = {{branch}})"
+            )
         if form == "cents":
             return f"CAST(ROUND({col} * 100) AS {'INTEGER' if sqlite else 'BIGINT'})"
         if form == "day":  # the bank's local date of a UTC timestamp
@@ -213,9 +224,15 @@ def _to_array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind)
 
 
-def read_source(source: Source, branch_id: int, day: dt.date) -> pa.Table:
+def read_source(
+    source: Source, branch_id: int, day: dt.date, *, adbc: Any = None, only_branch: bool = False
+) -> pa.Table:
+    """One source as Arrow: through ADBC when given a connection, else through Django's cursor."""
+    sql = _render(source.sql, branch_id, day, only_branch=only_branch)
+    if adbc is not None:
+        return arrowdb.read(adbc, sql, source.schema)
     with connection.cursor() as cur:
-        cur.execute(_render(source.sql, branch_id, day))
+        cur.execute(sql)
         rows = cur.fetchall()
     columns: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in source.schema]
     arrays = [_to_array(col, field.type) for col, field in zip(columns, source.schema, strict=True)]
@@ -233,13 +250,16 @@ def take(
     folder.mkdir(parents=True)
     files: dict[str, Path] = {}
     customers: pa.Table | None = None
-    for source in SOURCES:
-        table = read_source(source, branch_id, day)
-        if source.name == "customers":
-            customers = table
-        files[source.name] = folder / f"{source.name}.parquet"
-        pq.write_table(table, files[source.name])
-        progress(source.name, table.num_rows)
+    only_branch = Branch.objects.count() == 1
+    with ExitStack() as stack:
+        adbc = stack.enter_context(arrowdb.connect()) if arrowdb.available() else None
+        for source in SOURCES:
+            table = read_source(source, branch_id, day, adbc=adbc, only_branch=only_branch)
+            if source.name == "customers":
+                customers = table
+            files[source.name] = folder / f"{source.name}.parquet"
+            pq.write_table(table, files[source.name])
+            progress(source.name, table.num_rows)
     assert customers is not None
     since = day - dt.timedelta(days=lake_days)
     with duckdb.connect() as con:

@@ -3,22 +3,16 @@ that the next pipeline run picks up. And the pool step itself, as the pipeline c
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from xiaodai.audit.choices import Action
 from xiaodai.audit.services import record
 from xiaodai.org.models import Staff
-from xiaodai.pipeline.engines import read_inputs
 from xiaodai.pools import rules as r
-from xiaodai.pools import steps
 from xiaodai.pools.exceptions import RuleError
 from xiaodai.pools.models import PoolRule, PoolRuleVersion
 
@@ -105,20 +99,3 @@ def lake_days(config: PoolConfig) -> int:
     g = config.rules[r.GENERAL.code]
     leads = config.rules.get("scenario_channel", {}).get("look_back_days", 0)
     return max(g["coverage_days"], g["funnel_days"], leads)
-
-
-def compute(
-    con: Any, files: dict[str, Path], day: dt.date, config: PoolConfig, prefix: str
-) -> tuple[pa.Table, pa.Table]:
-    """Run the pool step on an engine: (members, figures) as Arrow tables."""
-    tables = read_inputs(con, files, prefix)
-    if not config.priorities:
-        raise RuleError("pools", _("every pool is switched off"))
-    members = steps.members(tables, day, config.rules, config.priorities).to_pyarrow()
-    # Figures count the members just computed, read back from Parquet beside the snapshot: not a second
-    # evaluation of the member expression, and not an in-memory table (Spark would take it through pandas,
-    # where a missing id becomes NaN instead of NULL).
-    path = files["customers"].parent / "members.parquet"
-    pq.write_table(members, path)
-    stored = con.read_parquet(str(path), table_name=f"{prefix}_members")
-    return members, con.to_pyarrow(steps.figures(stored, tables))

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from xiaodai.pipeline.engines import connect, spark_problem
-from xiaodai.pools.services import compute
+from xiaodai.pools.compute import compute
 from xiaodai.pools.tests import inputs as i
 from xiaodai.pools.tests.inputs import DAY
 

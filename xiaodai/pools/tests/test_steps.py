@@ -13,7 +13,8 @@ import pytest
 
 from xiaodai.pipeline.engines import connect
 from xiaodai.pools.choices import Block, Channels
-from xiaodai.pools.services import PoolConfig, compute
+from xiaodai.pools.compute import compute
+from xiaodai.pools.services import PoolConfig
 from xiaodai.pools.tests import inputs as i
 from xiaodai.pools.tests.inputs import DAY, consent, customer
 
