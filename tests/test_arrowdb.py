@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from django.db import connection
 
@@ -96,8 +97,7 @@ def test_publishing_through_adbc_writes_what_django_writes_on_sqlite(cast: Cast,
     copy = _copy_of_test_database(tmp_path)
     publish.publish_run(run.pk, cast.branch.pk, members, figures, only_branch=False)
     django_rows = _member_rows(list(PoolMember.objects.values_list(*_MEMBER_COLS.split(", "))))
-    with arrowdb.connect(copy) as con:
-        publish._publish_arrow(con, run.pk, cast.branch.pk, members, figures, only_branch=False)
+    arrowdb.in_child(publish._publish_sqlite_file, copy, run.pk, cast.branch.pk, members, figures, False)
     raw = sqlite3.connect(copy)
     adbc_rows = _member_rows(raw.execute(f"SELECT {_MEMBER_COLS} FROM pools_poolmember").fetchall())  # noqa: S608
     figure = raw.execute("SELECT customers, potential FROM pools_poolfigure").fetchall()
@@ -112,23 +112,33 @@ def test_publishing_through_adbc_writes_what_django_writes_on_sqlite(cast: Cast,
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a copy of the in-memory SQLite test database")
 def test_the_snapshot_reads_the_same_through_adbc_on_sqlite(cast: Cast, tmp_path: Path) -> None:
     copy = _copy_of_test_database(tmp_path)
-    with arrowdb.connect(copy) as con:
-        for source in snapshot.SOURCES:
-            through_django = snapshot.read_source(source, cast.branch.pk, DAY)
-            through_adbc = snapshot.read_source(source, cast.branch.pk, DAY, adbc=con)
-            assert through_adbc.equals(through_django), source.name
+    jobs = _jobs(cast, tmp_path)
+    arrowdb.in_child(arrowdb._read_sqlite_file, copy, jobs)
+    _assert_same_as_django(cast, jobs)
+
+
+def _jobs(cast: Cast, tmp_path: Path) -> list[tuple[str, pa.Schema, str]]:
+    return [
+        (snapshot._render(s.sql, cast.branch.pk, DAY), s.schema, str(tmp_path / f"{s.name}.parquet"))
+        for s in snapshot.SOURCES
+    ]
+
+
+def _assert_same_as_django(cast: Cast, jobs: list[tuple[str, pa.Schema, str]]) -> None:
+    for source, (_sql, _schema, path) in zip(snapshot.SOURCES, jobs, strict=True):
+        through_django = snapshot.read_source(source, cast.branch.pk, DAY)
+        assert pq.read_table(path).equals(through_django), source.name
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ADBC on the PostgreSQL test database")
 @pytest.mark.django_db(transaction=True)
-def test_publishing_and_reading_through_adbc_on_postgres(cast: Cast) -> None:
+def test_publishing_and_reading_through_adbc_on_postgres(cast: Cast, tmp_path: Path) -> None:
     run = PipelineRun.objects.create(branch=cast.branch, data_date=DAY, engine="duckdb", trigger="cli")
     members, figures = _results(cast, run)
     assert arrowdb.available()
-    with arrowdb.connect() as con:
-        for source in snapshot.SOURCES:
-            through_adbc = snapshot.read_source(source, cast.branch.pk, DAY, adbc=con)
-            assert through_adbc.equals(snapshot.read_source(source, cast.branch.pk, DAY)), source.name
+    jobs = _jobs(cast, tmp_path)
+    arrowdb.read_to_parquet(jobs)
+    _assert_same_as_django(cast, jobs)
     publish.publish_run(run.pk, cast.branch.pk, members, figures, only_branch=False)
     rows = _member_rows(list(PoolMember.objects.values_list(*_MEMBER_COLS.split(", "))))
     assert rows[0][5] == "200000.12"

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -273,3 +276,23 @@ def test_a_failure_while_publishing_keeps_yesterday(loaded: Path, monkeypatch: p
     assert sorted(PoolMember.objects.values_list("customer_id", "pool")) == before
     assert PoolMember.objects.filter(run=published).count() == len(before)
     assert PipelineRun.objects.get(is_published=True) == published
+
+
+def test_the_command_on_a_sqlite_file_publishes_and_keeps_it_intact(tmp_path: Path) -> None:
+    """The real path outside the test transaction: ADBC in a child process, next to Django's own SQLite."""
+    env = {k: v for k, v in os.environ.items() if k != "XIAODAI_DATABASE_URL"}
+    env.update(XIAODAI_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="config.settings")
+    command = [sys.executable, "-m", "xiaodai.cli"]
+    demo = [*command, "demo", "--customers", "400", "--as-of", "2026-11-28"]
+    subprocess.run(demo, env=env, check=True, capture_output=True)  # noqa: S603 (our own command)
+    subprocess.run([*command, "pipeline", "run"], env=env, check=True, capture_output=True)  # noqa: S603
+    db = sqlite3.connect(tmp_path / "var" / "xiaodai.sqlite3")
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        published = db.execute("SELECT id FROM pipeline_pipelinerun WHERE is_published").fetchall()
+        members = db.execute("SELECT COUNT(*), COUNT(DISTINCT run_id) FROM pools_poolmember").fetchone()
+    finally:
+        db.close()
+    assert published == [(2,)]
+    assert members[0] > 0
+    assert members[1] == 1

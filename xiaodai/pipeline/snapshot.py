@@ -12,7 +12,6 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Callable, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -224,13 +223,9 @@ def _to_array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
     return pa.array(values, kind)
 
 
-def read_source(
-    source: Source, branch_id: int, day: dt.date, *, adbc: Any = None, only_branch: bool = False
-) -> pa.Table:
-    """One source as Arrow: through ADBC when given a connection, else through Django's cursor."""
+def read_source(source: Source, branch_id: int, day: dt.date, *, only_branch: bool = False) -> pa.Table:
+    """One source as Arrow through Django's cursor (inside a transaction: see arrowdb)."""
     sql = _render(source.sql, branch_id, day, only_branch=only_branch)
-    if adbc is not None:
-        return arrowdb.read(adbc, sql, source.schema)
     with connection.cursor() as cur:
         cur.execute(sql)
         rows = cur.fetchall()
@@ -251,13 +246,21 @@ def take(
     files: dict[str, Path] = {}
     customers: pa.Table | None = None
     only_branch = Branch.objects.count() == 1
-    with ExitStack() as stack:
-        adbc = stack.enter_context(arrowdb.connect()) if arrowdb.available() else None
+    for source in SOURCES:
+        files[source.name] = folder / f"{source.name}.parquet"
+    if arrowdb.available():
+        jobs = [
+            (_render(s.sql, branch_id, day, only_branch=only_branch), s.schema, str(files[s.name]))
+            for s in SOURCES
+        ]
+        for source, rows in zip(SOURCES, arrowdb.read_to_parquet(jobs), strict=True):
+            progress(source.name, rows)
+        customers = pq.read_table(files["customers"], columns=["customer_id", "customer_no"])
+    else:
         for source in SOURCES:
-            table = read_source(source, branch_id, day, adbc=adbc, only_branch=only_branch)
+            table = read_source(source, branch_id, day, only_branch=only_branch)
             if source.name == "customers":
                 customers = table
-            files[source.name] = folder / f"{source.name}.parquet"
             pq.write_table(table, files[source.name])
             progress(source.name, table.num_rows)
     assert customers is not None

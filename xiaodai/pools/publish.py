@@ -39,8 +39,12 @@ def publish_run(
     # Inserted in index order, the unique (pool, customer) index grows at its end instead of everywhere.
     members = members.sort_by([("pool", "ascending"), ("customer_id", "ascending")])
     if arrowdb.available():
-        with arrowdb.connect() as con:
-            _publish_arrow(con, run_id, branch_id, members, figures, only_branch=only_branch)
+        args = (run_id, branch_id, members, figures, only_branch)
+        if connection.vendor == "sqlite":
+            arrowdb.in_child(_publish_sqlite_file, arrowdb.sqlite_path(), *args)
+        else:
+            with arrowdb.connect() as con:
+                _publish_arrow(con, *args, postgres=True)
         return members.num_rows
     with transaction.atomic():
         with connection.cursor() as cur:
@@ -111,10 +115,24 @@ def _marks(sql: str, postgres: bool) -> str:
     return out
 
 
-def _publish_arrow(
-    con: Any, run_id: int, branch_id: int, members: pa.Table, figures: pa.Table, *, only_branch: bool
+def _publish_sqlite_file(
+    path: str, run_id: int, branch_id: int, members: pa.Table, figures: pa.Table, only_branch: bool
 ) -> None:
-    postgres = connection.vendor == "postgresql"
+    """In a child process (see arrowdb.in_child): ADBC's own SQLite must not share a process with Django's."""
+    with arrowdb.connect(path) as con:
+        _publish_arrow(con, run_id, branch_id, members, figures, only_branch, postgres=False)
+
+
+def _publish_arrow(
+    con: Any,
+    run_id: int,
+    branch_id: int,
+    members: pa.Table,
+    figures: pa.Table,
+    only_branch: bool,
+    *,
+    postgres: bool,
+) -> None:
     targets = (("pools_poolmember", MEMBER_DB, members), ("pools_poolfigure", FIGURE_DB, figures))
     with con.cursor() as cur:
         if not postgres:
