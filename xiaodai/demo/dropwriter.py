@@ -171,5 +171,6 @@ def _write_chunk(files: _Files, chunk: CustomerChunk) -> None:
     files.write("cards", chunk.cards)
     files.write("deposits", chunk.deposits)
     files.write("applications", chunk.applications)
+    files.write("payroll", chunk.payroll)
     files.write("contact_history", chunk.contact_history)
     files.write("channel_leads", chunk.channel_leads)

@@ -22,6 +22,7 @@ from xiaodai.customers.services import search_keys
 from xiaodai.demo import reference as ref
 from xiaodai.demo.customergen import CustomerMaker, PersonName, Pools
 from xiaodai.demo.outreach import Outreach
+from xiaodai.demo.payroll import Payroll
 from xiaodai.demo.rows import (
     BankRow,
     BranchRow,
@@ -134,7 +135,8 @@ def generate_drop(
     )
     maker = CustomerMaker(drop, pools)
     outreach = Outreach(drop, pools, maker.mobile)  # contact history and leads, from the holdings
-    object.__setattr__(drop, "_chunks", lambda: outreach.extend(maker.chunks()))
+    payroll = Payroll(drop)  # salary links of the payroll partners' staff
+    object.__setattr__(drop, "_chunks", lambda: payroll.extend(outreach.extend(maker.chunks())))
     object.__setattr__(drop, "_prospects", outreach.prospects)
     return drop
 

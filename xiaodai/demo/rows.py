@@ -204,6 +204,16 @@ class ChannelLeadRow(NamedTuple):
     customer_no: str  # empty when the lead is not (yet) our customer
 
 
+class PayrollRow(NamedTuple):
+    """An enterprise pays this customer's salary through us (feed `payroll`), in the contract's order."""
+
+    customer_no: str
+    enterprise_code: str
+    monthly_amount: Decimal
+    first_paid_on: date
+    last_paid_on: date  # the most recent salary, months back when the link has lapsed
+
+
 @dataclass(slots=True)
 class CustomerChunk:
     """One slice of customers with everything they hold; the unit the loader writes and then forgets."""
@@ -219,3 +229,4 @@ class CustomerChunk:
     applications: list[ApplicationRow] = field(default_factory=list)
     contact_history: list[ContactHistoryRow] = field(default_factory=list)
     channel_leads: list[ChannelLeadRow] = field(default_factory=list)  # leads who are these customers
+    payroll: list[PayrollRow] = field(default_factory=list)
