@@ -44,9 +44,16 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pages", type=int, default=0, help="requests per page for the page timings")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="on PostgreSQL (database xiaodai_bench_pools_<N> on 127.0.0.1, created and filled once)",
+    )
     args = parser.parse_args()
-    var = BENCH / f"pools-{args.customers}"
-    _prepare(var, args.customers)
+    var = BENCH / (f"pools-pg-{args.customers}" if args.postgres else f"pools-{args.customers}")
+    if args.postgres:
+        os.environ["XIAODAI_DATABASE_URL"] = _postgres_database(args.customers)
+    _prepare(var, args.customers, args.postgres)
     os.environ["XIAODAI_VAR_DIR"] = str(var)
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT))
@@ -59,14 +66,27 @@ def main() -> None:
         _pages(args.pages)
 
 
-def _prepare(var: Path, customers: int) -> None:
-    if (var / "xiaodai.sqlite3").exists():
+def _postgres_database(customers: int) -> str:
+    """The benchmark's own database (never `test`): created on first use, kept for the next run."""
+    import psycopg
+
+    name = f"xiaodai_bench_pools_{customers}"
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as con:
+        if not con.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            con.execute(f'CREATE DATABASE "{name}"')
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
+
+
+def _prepare(var: Path, customers: int, postgres: bool) -> None:
+    if (var / ("ready" if postgres else "xiaodai.sqlite3")).exists():
         return
     var.mkdir(parents=True, exist_ok=True)
     print(f"building the demo branch with {customers:,} customers into {var} (not timed) ...", flush=True)
     env = {**os.environ, "XIAODAI_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "config.settings"}
     command = [sys.executable, "-m", "xiaodai.cli", "demo", "--customers", str(customers), "--seed", "1"]
     subprocess.run([*command, "--as-of", AS_OF], check=True, cwd=ROOT, env=env)  # noqa: S603
+    if postgres:
+        (var / "ready").touch()
 
 
 def _machine() -> None:

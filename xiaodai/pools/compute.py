@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.utils.translation import gettext_lazy as _
@@ -25,10 +26,13 @@ def compute(
     if not config.priorities:
         raise RuleError("pools", _("every pool is switched off"))
     members = steps.members(tables, day, config.rules, config.priorities).to_pyarrow()
-    # Figures count the members just computed, read back from Parquet beside the snapshot: not a second
-    # evaluation of the member expression, and not an in-memory table (Spark would take it through pandas,
-    # where a missing id becomes NaN instead of NULL).
-    path = files["customers"].parent / "members.parquet"
-    pq.write_table(members, path)
-    stored = con.read_parquet(str(path), table_name=f"{prefix}_members")
+    # Figures count the members just computed, not a second evaluation of the member expression. DuckDB
+    # scans the Arrow table in place; Spark reads it back from Parquet beside the snapshot (an in-memory
+    # table would go through pandas, where a missing id becomes NaN instead of NULL).
+    if con.name == "duckdb":
+        stored = ibis.memtable(members)
+    else:
+        path = files["customers"].parent / "members.parquet"
+        pq.write_table(members, path)
+        stored = con.read_parquet(str(path), table_name=f"{prefix}_members")
     return members, con.to_pyarrow(steps.figures(stored, tables))
