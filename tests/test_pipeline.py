@@ -21,6 +21,7 @@ from xiaodai.ingest.choices import Trigger
 from xiaodai.pipeline import services
 from xiaodai.pipeline.choices import RunStatus
 from xiaodai.pipeline.choices import Trigger as Started
+from xiaodai.pipeline.engines import spark_problem
 from xiaodai.pipeline.exceptions import PipelineError
 from xiaodai.pipeline.models import PipelineRun
 from xiaodai.pipeline.snapshot import run_dir
@@ -296,3 +297,38 @@ def test_the_command_on_a_sqlite_file_publishes_and_keeps_it_intact(tmp_path: Pa
     assert published == [(2,)]
     assert members[0] > 0
     assert members[1] == 1
+
+
+@pytest.mark.skipif(bool(spark_problem()), reason=spark_problem() or "spark available")
+def test_spark_and_duckdb_publish_the_same_pools_from_a_drop(loaded: Path) -> None:
+    fields = (
+        "customer_id",
+        "pool",
+        "is_primary",
+        "blocked",
+        "channels",
+        "potential",
+        "basis",
+        "days",
+        "on_date",
+    )
+    figure_fields = (
+        "pool",
+        "level",
+        "sub_branch_id",
+        "team_id",
+        "owner_id",
+        "customers",
+        "potential",
+        "left",
+    )
+    results = {}
+    for engine in ("duckdb", "spark"):
+        run = _run(engine=engine)
+        assert run.status == RunStatus.DONE, run.message
+        results[engine] = (
+            sorted(PoolMember.objects.filter(run=run).values_list(*fields)),
+            sorted(PoolFigure.objects.filter(run=run).values_list(*figure_fields), key=str),
+        )
+    assert results["duckdb"][0]
+    assert results["duckdb"] == results["spark"]
