@@ -15,5 +15,6 @@ urlpatterns = [
     path("imports/", include("xiaodai.ingest.urls")),
     path("pools/", include("xiaodai.pools.urls")),
     path("pipeline/", include("xiaodai.pipeline.urls")),
+    path("models/", include("xiaodai.scoring.urls")),
     path("api/v1/", api.urls),
 ]

@@ -97,7 +97,9 @@ def test_publishing_through_adbc_writes_what_django_writes_on_sqlite(cast: Cast,
     copy = _copy_of_test_database(tmp_path)
     publish.publish_run(run.pk, cast.branch.pk, members, figures, only_branch=False)
     django_rows = _member_rows(list(PoolMember.objects.values_list(*_MEMBER_COLS.split(", "))))
-    arrowdb.in_child(publish._publish_sqlite_file, copy, run.pk, cast.branch.pk, members, figures, False)
+    staged, scores, score_run = publish.prepare(members, run.pk, None)
+    args = (copy, run.pk, cast.branch.pk, staged, figures, scores, score_run, False)
+    arrowdb.in_child(publish._publish_sqlite_file, *args)
     raw = sqlite3.connect(copy)
     adbc_rows = _member_rows(raw.execute(f"SELECT {_MEMBER_COLS} FROM pools_poolmember").fetchall())  # noqa: S608
     figure = raw.execute("SELECT customers, potential FROM pools_poolfigure").fetchall()

@@ -68,6 +68,7 @@ def _run(suffix: str = "", status: str = "loaded") -> Callable[[Cast, str], str]
 
 IMPORT_VIEWERS = ["head", "ops"]
 PIPELINE_VIEWERS = ["head", "ops"]
+MODEL_MANAGERS = ["ops"]
 
 
 def _pipeline_run(suffix: str = "") -> Callable[[Cast, str], str]:
@@ -88,6 +89,13 @@ def _pipeline_run(suffix: str = "") -> Callable[[Cast, str], str]:
         return f"/pipeline/{run.pk}/{suffix}"
 
     return build
+
+
+def _model_card(cast: Cast, which: str) -> str:
+    """The registry is the bank's (not a branch's): the rules v1 model the migrations seed."""
+    from xiaodai.scoring.models import ScoringModel
+
+    return f"/models/{ScoringModel.objects.get(name='propensity', version=1).pk}/"
 
 
 def _pool_export(cast: Cast, which: str) -> str:
@@ -151,6 +159,11 @@ SPEC: dict[str, Spec] = {
     "pipeline:run": Spec(
         "post", lambda c, w: "/pipeline/run/", ["ops"], ok_status=302, data={"engine": "duckdb"}
     ),
+    "scoring:registry": Spec("get", lambda c, w: "/models/", MODEL_MANAGERS),
+    "scoring:runs": Spec("get", lambda c, w: "/models/runs/", MODEL_MANAGERS),
+    "scoring:card": Spec("get", _model_card, MODEL_MANAGERS),
+    # Queued, not run: on_commit never fires inside the test's transaction (302 back to the registry).
+    "scoring:retrain": Spec("post", lambda c, w: "/models/retrain/", MODEL_MANAGERS, ok_status=302),
 }
 
 # Roles that hold the permission but for whom the 'own' object of the spec is out of scope: they are

@@ -87,7 +87,13 @@ def test_money_survives_the_trip_exactly(loaded: Path) -> None:
 def test_every_step_records_rows_and_time(loaded: Path) -> None:
     run = _run()
     steps = list(run.steps.values_list("name", "status"))
-    assert steps == [("check", "done"), ("snapshot", "done"), ("pools", "done"), ("publish", "done")]
+    assert steps == [
+        ("check", "done"),
+        ("snapshot", "done"),
+        ("pools", "done"),
+        ("scores", "done"),
+        ("publish", "done"),
+    ]
     assert all(s.seconds is not None for s in run.steps.all())
 
 
@@ -131,7 +137,13 @@ def test_a_failed_step_skips_the_rest(loaded: Path, tmp_path: Path, cast: Cast) 
     folder = pool_drop(tmp_path / "20261129", cast.branch.code, without=("loans",), day="2026-11-29")
     ingest.run_ingest(folder, trigger=Trigger.CLI)
     run = _run(data_date=dt.date(2026, 11, 29))
-    assert list(run.steps.values_list("status", flat=True)) == ["failed", "skipped", "skipped", "skipped"]
+    assert list(run.steps.values_list("status", flat=True)) == [
+        "failed",
+        "skipped",
+        "skipped",
+        "skipped",
+        "skipped",
+    ]
 
 
 def test_a_date_before_any_drop_is_refused(loaded: Path) -> None:

@@ -75,7 +75,7 @@ def test_a_running_run_polls_every_two_seconds(cast: Cast) -> None:
     body = cast.client("head").get(f"/pipeline/{run.pk}/").content.decode()
     assert f'hx-get="/pipeline/{run.pk}/progress/"' in body
     assert 'hx-trigger="every 2s"' in body
-    assert "25%" in body  # one step of four done
+    assert "20%" in body  # one step of five done
 
 
 def test_a_finished_run_does_not_poll(cast: Cast) -> None:

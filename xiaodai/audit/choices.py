@@ -28,6 +28,9 @@ class Action(models.TextChoices):
     PIPELINE_QUEUE = "pipeline.queue", _("Pipeline run queued")
     PIPELINE_RUN = "pipeline.run", _("Pipeline run finished")
     POOL_RULE_CHANGE = "pools.rule_changed", _("Pool rule changed")
+    MODEL_TRAIN = "scoring.model_trained", _("Model trained")
+    MODEL_ACTIVATE = "scoring.model_activated", _("Model activated")
+    MODEL_RETRAIN_QUEUE = "scoring.retrain_queued", _("Model retraining queued")
 
 
 class Outcome(models.TextChoices):

@@ -35,6 +35,7 @@ class Perm(models.TextChoices):
     MANAGE_POOL_RULES = "manage_pool_rules", _("Edit pool rules")
     VIEW_PIPELINE = "view_pipeline", _("See pipeline runs")
     RUN_PIPELINE = "run_pipeline", _("Start pipeline runs")
+    MANAGE_MODELS = "manage_models", _("See the model registry and retrain models")
 
 
 _FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API, Perm.VIEW_POOLS}
@@ -59,6 +60,7 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.MANAGE_POOL_RULES,
             Perm.VIEW_PIPELINE,
             Perm.RUN_PIPELINE,
+            Perm.MANAGE_MODELS,
         }
     ),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),

@@ -34,7 +34,8 @@ from xiaodai.pipeline.models import PipelineRun, PipelineStep
 from xiaodai.pools import services as pools
 from xiaodai.pools.exceptions import RuleError
 
-STEPS = ("check", "snapshot", "pools", "publish")
+SCORE_HISTORY_DAYS = 400
+STEPS = ("check", "snapshot", "pools", "scores", "publish")
 
 
 def latest_data_date() -> dt.date | None:
@@ -193,7 +194,8 @@ def _snapshot(run: PipelineRun, state: dict[str, Any]) -> int:
         run.pk,
         run.branch_id,
         run.data_date,
-        lake_days=pools.lake_days(state["config"]),
+        # The scores read a year of contact history (recency, earlier outcomes), the pools their own windows.
+        lake_days=max(pools.lake_days(state["config"]), SCORE_HISTORY_DAYS),
         progress=lambda name, rows: counts.__setitem__(name, rows),
     )
     state["counts"] = counts
@@ -212,11 +214,28 @@ def _pools(run: PipelineRun, state: dict[str, Any]) -> int:
     return int(state["members"].num_rows)
 
 
+def _scores(run: PipelineRun, state: dict[str, Any]) -> int:
+    from xiaodai.scoring.services import active_model
+    from xiaodai.scoring.step import score_members
+
+    model = active_model()
+    if model is None:
+        raise PipelineError(_("No scoring model is active; the previous results stay in place."))
+    state["scored"] = scored = score_members(state["files"], run.data_date, state["members"], model)
+    state["members"] = scored.members
+    return int(scored.scores.num_rows)
+
+
 def _publish(run: PipelineRun, state: dict[str, Any]) -> int:
     from xiaodai.pools import publish
 
     rows = publish.publish_run(
-        run.pk, run.branch_id, state["members"], state["figures"], only_branch=Branch.objects.count() == 1
+        run.pk,
+        run.branch_id,
+        state["members"],
+        state["figures"],
+        only_branch=Branch.objects.count() == 1,
+        scored=state.get("scored"),
     )
     run.is_published = True  # written by publish_run, in its transaction
     state["message"] = _("%(members)s pool memberships for %(customers)s customers.") % {
@@ -230,6 +249,7 @@ _STEP_FUNCS: dict[str, Callable[[PipelineRun, dict[str, Any]], int]] = {
     "check": _check,
     "snapshot": _snapshot,
     "pools": _pools,
+    "scores": _scores,
     "publish": _publish,
 }
 

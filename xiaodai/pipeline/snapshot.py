@@ -48,7 +48,8 @@ SOURCES: tuple[Source, ...] = (
     Source(
         "customers",
         "SELECT c.id, c.customer_no, c.branch_id, c.sub_branch_id, c.owner_id, s.team_id, "
-        "{date(c.birth_date)}, {flag(c.is_vulnerable)}, {cents(c.aum)}, {cents(c.monthly_income)} "
+        "{date(c.birth_date)}, {flag(c.is_vulnerable)}, {cents(c.aum)}, {cents(c.monthly_income)}, "
+        "c.occupation, {date(c.opened_on)}, {flag(c.no_personalised_marketing)} "
         "FROM customers_customer c LEFT JOIN org_staff s ON s.id = c.owner_id WHERE c.branch_id = {branch}",
         _schema(
             ("customer_id", I64),
@@ -61,6 +62,9 @@ SOURCES: tuple[Source, ...] = (
             ("is_vulnerable", BOOL),
             ("aum", I64),
             ("monthly_income", I64),
+            ("occupation", STR),
+            ("opened_on", DATE),
+            ("no_personalised_marketing", BOOL),
         ),
     ),
     Source(
@@ -94,10 +98,15 @@ SOURCES: tuple[Source, ...] = (
     ),
     Source(
         "cards",
-        'SELECT customer_id, tier, {cents("limit")}, {cents(used)}, delinquent_cycles '
+        'SELECT customer_id, tier, {cents("limit")}, {cents(used)}, delinquent_cycles, {date(opened_on)} '
         f"FROM customers_card WHERE {_OF_BRANCH}",
         _schema(
-            ("customer_id", I64), ("tier", STR), ("limit", I64), ("used", I64), ("delinquent_cycles", I64)
+            ("customer_id", I64),
+            ("tier", STR),
+            ("limit", I64),
+            ("used", I64),
+            ("delinquent_cycles", I64),
+            ("opened_on", DATE),
         ),
     ),
     Source(
@@ -235,12 +244,19 @@ def read_source(source: Source, branch_id: int, day: dt.date, *, only_branch: bo
 
 
 def take(
-    run_id: int, branch_id: int, day: dt.date, *, lake_days: int, progress: Callable[[str, int], None]
+    run_id: int,
+    branch_id: int,
+    day: dt.date,
+    *,
+    lake_days: int,
+    progress: Callable[[str, int], None],
+    folder: Path | None = None,
 ) -> dict[str, Path]:
-    """Write every source of the run as Parquet; returns {name: file}. `lake_days` bounds the events read."""
+    """Write every source of the run as Parquet; returns {name: file}. `lake_days` bounds the events read;
+    `folder` replaces the run's own (model training takes a snapshot outside any run)."""
     from xiaodai.lake.writer import read_feed
 
-    folder = run_dir(run_id)
+    folder = folder or run_dir(run_id)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     files: dict[str, Path] = {}

@@ -69,13 +69,19 @@ class PoolMember(models.Model):
     on_date = models.DateField(null=True)  # line expiry, loan maturity, last salary ... per pool
     detail = models.CharField(max_length=32, blank=True)  # application stage, scenario ...
     is_new = models.BooleanField(default=False)  # not in this pool at the previous run
+    # The customer's score, copied here so a pool list sorts by expected value through its own index.
+    probability = models.FloatField(_("probability"), null=True)
+    expected_value = models.DecimalField(_("expected value"), **MONEY, null=True)
 
     objects = MemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["-potential", "customer_id"]
         constraints = [models.UniqueConstraint(fields=["pool", "customer"], name="pools_member_unique")]
-        indexes = [models.Index(fields=["pool", "blocked", "-potential"])]
+        indexes = [
+            models.Index(fields=["pool", "blocked", "-potential"]),
+            models.Index(fields=["pool", "blocked", "-expected_value"], name="pools_member_ev"),
+        ]
 
     @property
     def workable(self) -> bool:

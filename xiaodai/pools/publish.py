@@ -10,8 +10,9 @@ COPY on PostgreSQL). tests/test_publish.py checks that both give the same rows.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -19,27 +20,67 @@ from django.db import connection, transaction
 
 from xiaodai.pipeline import arrowdb
 
+if TYPE_CHECKING:
+    from xiaodai.scoring.step import Scored
+
 MEMBER_DB = (
     "run_id", "customer_id", "pool", "is_primary", "blocked", "channels", "potential", "basis", "days",
-    "on_date", "detail", "is_new",
+    "on_date", "detail", "is_new", "probability", "expected_value",
+)  # fmt: skip
+SCORE_DB = (
+    "run_id", "customer_id", "model_id", "probability", "expected_amount", "expected_value", "reasons",
+    "personalised",
 )  # fmt: skip
 FIGURE_DB = (
     "run_id", "pool", "level", "branch_id", "sub_branch_id", "team_id", "owner_id", "customers", "primary",
     "workable", "potential", "workable_potential", "primary_workable", "primary_potential", "covered",
     "entered", "left", "contacted", "reached", "interested", "applied", "approved", "disbursed", "drawn",
 )  # fmt: skip
-_MONEY = {"potential", "basis", "workable_potential", "primary_potential"}
+_MONEY = {
+    "potential",
+    "basis",
+    "workable_potential",
+    "primary_potential",
+    "expected_amount",
+    "expected_value",
+}
+_FLAGS = {"is_primary", "is_new", "personalised"}
 _BATCH = 50_000
 
 
-def publish_run(
-    run_id: int, branch_id: int, members: pa.Table, figures: pa.Table, *, only_branch: bool
-) -> int:
-    """Replace the branch's membership with this run's, add its figures, make it the published run."""
+def prepare(
+    members: pa.Table, run_id: int, scored: Scored | None
+) -> tuple[pa.Table, pa.Table, list[Any] | None]:
+    """Members in index order with their score columns, the score rows, and the row of what made them."""
     # Inserted in index order, the unique (pool, customer) index grows at its end instead of everywhere.
     members = members.sort_by([("pool", "ascending"), ("customer_id", "ascending")])
+    for name in ("probability", "expected_value"):
+        if name not in members.column_names:  # a run published without scores (tests of the pools alone)
+            members = members.append_column(name, pa.nulls(members.num_rows, pa.int64()))
+    scores = scored.scores if scored is not None else _empty_scores()
+    return members, scores, _score_run_row(run_id, scored)
+
+
+def _empty_scores() -> pa.Table:
+    i64, f64 = pa.int64(), pa.float64()
+    types = (i64, i64, f64, i64, i64, pa.string(), pa.bool_())
+    return pa.table({n: pa.array([], t) for n, t in zip(SCORE_DB[1:], types, strict=True)})
+
+
+def publish_run(
+    run_id: int,
+    branch_id: int,
+    members: pa.Table,
+    figures: pa.Table,
+    *,
+    only_branch: bool,
+    scored: Scored | None = None,
+) -> int:
+    """Replace the branch's membership and scores with this run's, add its figures and what made the scores,
+    make it the published run."""
+    members, scores, score_run = prepare(members, run_id, scored)
     if arrowdb.available():
-        args = (run_id, branch_id, members, figures, only_branch)
+        args = (run_id, branch_id, members, figures, scores, score_run, only_branch)
         if connection.vendor == "sqlite":
             arrowdb.in_child(_publish_sqlite_file, arrowdb.sqlite_path(), *args)
         else:
@@ -48,20 +89,45 @@ def publish_run(
         return members.num_rows
     with transaction.atomic():
         with connection.cursor() as cur:
-            cur.execute(_delete_sql(only_branch), [] if only_branch else [branch_id])
+            for sql in _delete_sql(only_branch):
+                cur.execute(sql, [] if only_branch else [branch_id])
             cur.execute(_PUBLISHED_SQL, [run_id, branch_id, run_id])
+            if score_run is not None:
+                cur.execute(_SCORE_RUN_SQL, score_run)
         _insert("pools_poolmember", MEMBER_DB, _rows(members, run_id, MEMBER_DB))
         _insert("pools_poolfigure", FIGURE_DB, _rows(figures, run_id, FIGURE_DB))
+        _insert("scoring_customerscore", SCORE_DB, _rows(scores, run_id, SCORE_DB))
     return members.num_rows
 
 
-def _delete_sql(only_branch: bool) -> str:
+def _delete_sql(only_branch: bool) -> list[str]:
+    tables = ("pools_poolmember", "scoring_customerscore")
     if only_branch:  # the whole table: SQLite then frees its pages instead of deleting row by row
-        return "DELETE FROM pools_poolmember"
-    return (
-        "DELETE FROM pools_poolmember "
-        "WHERE customer_id IN (SELECT id FROM customers_customer WHERE branch_id = %s)"
-    )
+        return [f"DELETE FROM {t}" for t in tables]
+    return [
+        f"DELETE FROM {t} WHERE customer_id IN (SELECT id FROM customers_customer WHERE branch_id = %s)"
+        for t in tables
+    ]
+
+
+_SCORE_RUN_SQL = (
+    "INSERT INTO scoring_scorerun (run_id, model_id, params, criteria_hash, scored, non_personalised) "
+    "VALUES (%s, %s, %s, %s, %s, %s)"
+)
+
+
+def _score_run_row(run_id: int, scored: Scored | None) -> list[Any] | None:
+    if scored is None:
+        return None
+    params = json.dumps(scored.params, sort_keys=True)
+    return [
+        run_id,
+        scored.model.pk,
+        params,
+        scored.criteria_hash,
+        scored.scores.num_rows,
+        scored.non_personalised,
+    ]
 
 
 _PUBLISHED_SQL = (
@@ -99,8 +165,10 @@ def _select(columns: tuple[str, ...], postgres: bool) -> str:
             parts.append(f"CAST({col} AS NUMERIC(18, 2)) / 100" if postgres else f"{col} / 100.0")
         elif name == "on_date" and postgres:
             parts.append(f"CAST({col} AS DATE)")
-        elif name in ("is_primary", "is_new") and postgres:
+        elif name in _FLAGS and postgres:
             parts.append(f"{col} <> 0")
+        elif name == "reasons" and postgres:
+            parts.append(f"CAST({col} AS jsonb)")
         else:
             parts.append(col)
     return ", ".join(parts)
@@ -116,11 +184,20 @@ def _marks(sql: str, postgres: bool) -> str:
 
 
 def _publish_sqlite_file(
-    path: str, run_id: int, branch_id: int, members: pa.Table, figures: pa.Table, only_branch: bool
+    path: str,
+    run_id: int,
+    branch_id: int,
+    members: pa.Table,
+    figures: pa.Table,
+    scores: pa.Table,
+    score_run: list[Any] | None,
+    only_branch: bool,
 ) -> None:
     """In a child process (see arrowdb.in_child): ADBC's own SQLite must not share a process with Django's."""
     with arrowdb.connect(path) as con:
-        _publish_arrow(con, run_id, branch_id, members, figures, only_branch, postgres=False)
+        _publish_arrow(
+            con, run_id, branch_id, members, figures, scores, score_run, only_branch, postgres=False
+        )
 
 
 def _publish_arrow(
@@ -129,11 +206,17 @@ def _publish_arrow(
     branch_id: int,
     members: pa.Table,
     figures: pa.Table,
+    scores: pa.Table,
+    score_run: list[Any] | None,
     only_branch: bool,
     *,
     postgres: bool,
 ) -> None:
-    targets = (("pools_poolmember", MEMBER_DB, members), ("pools_poolfigure", FIGURE_DB, figures))
+    targets = (
+        ("pools_poolmember", MEMBER_DB, members),
+        ("pools_poolfigure", FIGURE_DB, figures),
+        ("scoring_customerscore", SCORE_DB, scores),
+    )
     with con.cursor() as cur:
         if not postgres:
             cur.execute("PRAGMA busy_timeout = 30000")  # wait for a writer (an import) instead of failing
@@ -141,12 +224,20 @@ def _publish_arrow(
         for target, columns, table in targets:
             staged = _staged(table, run_id, columns)
             cur.adbc_ingest(f"xiaodai_stage_{target}", staged, mode="replace", temporary=True)
-        cur.execute(_marks(_delete_sql(only_branch), postgres), None if only_branch else [branch_id])
+        for sql in _delete_sql(only_branch):
+            cur.execute(_marks(sql, postgres), None if only_branch else [branch_id])
         for target, columns, _table in targets:
             names = ", ".join(f'"{c}"' for c in columns)
             select = _select(columns, postgres)
             cur.execute(f"INSERT INTO {target} ({names}) SELECT {select} FROM xiaodai_stage_{target} s")
         cur.execute(_marks(_PUBLISHED_SQL, postgres), [run_id, branch_id, run_id])
+        if score_run is not None:
+            sql = (
+                _SCORE_RUN_SQL.replace("VALUES (%s, %s, %s", "VALUES (%s, %s, CAST(%s AS jsonb)")
+                if postgres
+                else _SCORE_RUN_SQL
+            )
+            cur.execute(_marks(sql, postgres), score_run)
     con.commit()
 
 

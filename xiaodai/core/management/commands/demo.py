@@ -62,6 +62,7 @@ class Command(BaseCommand):
             )
         except DemoError as exc:
             raise CommandError(str(exc)) from exc
+        self._train_model()
         self._run_pipeline()
         self._print_logins(result.logins)
         self.stdout.write("")
@@ -70,6 +71,25 @@ class Command(BaseCommand):
             self.stdout.write(f"  {name:<{width}}  {count:>10,}")
         self.stdout.write(
             f"as of {result.as_of}, seed {result.seed}; done in {time.perf_counter() - started:.1f}s"
+        )
+
+    def _train_model(self) -> None:
+        """The demo's contact history is a year of outcomes: the product's model learns from it before the
+        first run, and becomes active only if it beats rules v1 on the latest weeks."""
+        from xiaodai.scoring.choices import Trigger
+        from xiaodai.scoring.exceptions import ScoringError
+        from xiaodai.scoring.services import train_product
+
+        step = time.perf_counter()
+        try:
+            model = train_product(trigger=Trigger.DEMO)
+        except ScoringError as exc:  # too small a demo to learn from: rules v1 ranks it
+            self.stdout.write(f"model not trained: {exc}")
+            return
+        auc = model.metrics["model"]["auc"]
+        self.stdout.write(
+            f"model {model}: {model.get_status_display()}, holdout AUC {auc:.3f} "
+            f"({time.perf_counter() - step:.1f}s)"
         )
 
     def _run_pipeline(self) -> None:

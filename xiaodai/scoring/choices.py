@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ModelKind(models.TextChoices):
+    RULES = "rules", _("Rule prior")
+    LIGHTGBM = "lightgbm", _("LightGBM")
+
+
+class ModelSource(models.TextChoices):
+    PRODUCT = "product", _("The bank's own outcomes")
+    HISTORY = "history", _("A history file")
+
+
+class ModelStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    KEPT = "kept", _("Kept (did not beat the active model)")
+    RETIRED = "retired", _("Retired (replaced by a better one)")
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class Trigger(models.TextChoices):
+    MANUAL = "manual", _("On demand")
+    SCHEDULE = "schedule", _("Schedule")
+    CLI = "cli", _("Command line")
+    DEMO = "demo", _("Demo set-up")
+    SYSTEM = "system", _("Built in")
