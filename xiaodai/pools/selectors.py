@@ -334,8 +334,13 @@ MEMBER_SORTS: dict[str, tuple[Any, ...]] = {
     "-days": (F("days").desc(nulls_last=True), "customer_id"),
     "customer": ("customer__customer_no",),
     "-customer": ("-customer__customer_no",),
+    # Unscored members (blocked) go last whichever way; ties by potential, then a stable id.
+    "expected_value": (F("expected_value").asc(nulls_last=True), F("potential").desc(), "customer_id"),
+    "-expected_value": (F("expected_value").desc(nulls_last=True), F("potential").desc(), "customer_id"),
+    "probability": (F("probability").asc(nulls_last=True), "customer_id"),
+    "-probability": (F("probability").desc(nulls_last=True), "customer_id"),
 }
-DEFAULT_MEMBER_SORT = "-potential"
+DEFAULT_MEMBER_SORT = "-expected_value"  # who to call first: the list sorts by expected value
 
 
 @dataclass(frozen=True)
@@ -397,7 +402,13 @@ def members(user: Any, pool: str, flt: MemberFilter) -> QuerySet[PoolMember]:
         qs = qs.filter(blocked=0)
     elif flt.workable is False:
         qs = qs.filter(blocked__gt=0)
-    related = ("customer", "customer__sub_branch", "customer__owner", "customer__owner__team")
+    related = (
+        "customer",
+        "customer__sub_branch",
+        "customer__owner",
+        "customer__owner__team",
+        "customer__score",
+    )
     return qs.select_related(*related).order_by(*MEMBER_SORTS[flt.sort])
 
 

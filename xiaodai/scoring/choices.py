@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ModelKind(models.TextChoices):
@@ -19,10 +20,10 @@ class ModelStatus(models.TextChoices):
 
 
 class TrainingStatus(models.TextChoices):
-    QUEUED = "queued", _("Queued")
-    RUNNING = "running", _("Running")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    QUEUED = "queued", pgettext_lazy("training", "Queued")
+    RUNNING = "running", pgettext_lazy("training", "Running")
+    DONE = "done", pgettext_lazy("training", "Done")
+    FAILED = "failed", pgettext_lazy("training", "Failed")
 
 
 class Trigger(models.TextChoices):

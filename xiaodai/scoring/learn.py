@@ -196,7 +196,9 @@ def train(frame: Frame, *, seed: int = 7) -> Trained:
     if not valid_sets:
         params = {**params, "learning_rate": SMALL_RATE}
     rounds = MAX_ROUNDS if valid_sets else SMALL_ROUNDS
-    booster = lgb.train({**params, "metric": "auc"}, train_set, rounds, valid_sets=valid_sets, callbacks=callbacks)
+    booster = lgb.train(
+        {**params, "metric": "auc"}, train_set, rounds, valid_sets=valid_sets, callbacks=callbacks
+    )
     if booster.best_iteration:
         booster = booster.model_from_string(booster.model_to_string(num_iteration=booster.best_iteration))
     x_test = matrix(test, features, cats)

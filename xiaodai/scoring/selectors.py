@@ -343,7 +343,8 @@ def _features(model: ScoringModel) -> list[FeatureRow]:
                 name=str(f.get("name", "")),
                 kind=kinds.get(kind, kind),
                 origin=origins.get(origin, origin),
-                description=str(f.get("description", "")),
+                # Descriptions are stored in English (gettext_noop msgids): shown in the reader's language.
+                description=_(str(f.get("description", ""))) if f.get("description") else "",
             )
         )
     return out

@@ -26,3 +26,18 @@ def block_reasons(bits: int) -> list[str]:
 def chinese_word(pool: rules.PoolDef) -> str:
     """The pool's Chinese word when its (translated) name is something else, to show beside it."""
     return pool.chinese if str(pool.name) != pool.chinese else ""
+
+
+@register.filter
+def chance(probability: float | None) -> str:
+    """A probability as a percentage with one decimal: small chances are the norm on a call list."""
+    return "—" if probability is None else f"{probability * 100:.1f}%"
+
+
+@register.filter
+def score_reasons(score: object) -> list[str]:
+    """The score's reasons, worded in the reader's language (nothing when the customer is unscored)."""
+    from xiaodai.scoring.wording import reasons_text
+
+    stored = getattr(score, "reasons", None)
+    return reasons_text(stored) if stored else []
