@@ -66,6 +66,9 @@ def render_markdown() -> str:
         parts.append(f"| [`{feed.name}`](#{feed.name}) | {feed.title} | {', '.join(feed.key)} | {where} |\n")
     for feed in FEEDS_LIST:
         parts.append(_feed(feed))
+    from xiaodai.scoring.history import contract_markdown  # the trainer owns its file format
+
+    parts.append(contract_markdown())
     return "".join(parts)
 
 

@@ -242,3 +242,48 @@ def load_for_scoring(
         target_sql = _target_sql(target) if has_target and target else None
         table = con.sql(derive_sql(attrs, id_col, time_col, target_sql)).to_arrow_table()
     return to_frame(table, features, with_target=False)
+
+
+def contract_markdown() -> str:
+    """The history file's section of docs/data-contract.md, from the definitions above (one source)."""
+    derived = "\n".join(f"| `{f.name}` | {f.description} |" for f in DERIVED)
+    yes, no = ", ".join(f"`{v}`" for v in TRUE), ", ".join(f"`{v}`" for v in FALSE)
+    return f"""
+## Bring-your-own contact history (`xiaodai model train`)
+
+A bank migrating to xiaodai brings years of past campaigns as one flat table: **one row per past contact**,
+CSV (UTF-8, header line) or Parquet. Not a daily feed: it goes to the trainer, never into the database.
+
+```
+xiaodai model train --history FILE --target COL --time-column COL --id-column COL \\
+    [--exclude COL,...] [--until DATE] --name NAME
+xiaodai model score --model NAME --input FILE --id-column COL --output FILE
+```
+
+| column | required | meaning |
+|---|---|---|
+| id column | yes | who was contacted (any text; the same person keeps the same id) |
+| time column | yes | when: a date or date-time every row has (`2025-03-01`, `2025-03-01 10:15:00`) |
+| target column | yes (train) | the outcome: {yes} for success, {no} otherwise |
+| any other column | no | an attribute: numbers stay numbers, anything else is a category (top 50 values) |
+
+- **Known before the call only.** Columns known only after the call (call duration, talk time, hang-up
+  reason) would let a model "predict" what it cannot know when choosing whom to call: a column whose name
+  matches `{POST_CALL.pattern}` is refused until it is left out with `--exclude`. Leave out any other
+  after-the-fact column the same way.
+- **Sensitive data is never a feature** (PIPL Art. 28): a column whose name matches
+  `{SENSITIVE.pattern}` is dropped and listed in the model card.
+- **Derived from the history itself**, always from rows strictly before the row's own moment (an earlier
+  row's outcome is taken as known by the time of a later row; nothing from the row's future is used):
+
+| derived feature | meaning |
+|---|---|
+{derived}
+
+- **Evaluation** is time-ordered: the latest fifth of the rows (by time) is the holdout, the model learns
+  from the rows before it. `--until DATE` trains only on rows before that date.
+- **Scoring a file** derives the same history features from the file's own earlier rows (and from their
+  outcomes when the target column is present, empty for the rows to be scored); the file must carry the
+  id, time and every attribute column the model uses, or the error names the missing ones. The output
+  CSV has the id column, `score` (probability) and `reasons` (the three largest contributions).
+"""
