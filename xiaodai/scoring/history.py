@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from xiaodai.scoring.exceptions import ScoringError
 from xiaodai.scoring.frame import Feature, Frame
@@ -33,16 +33,18 @@ _NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
             "UBIGINT", "FLOAT", "DOUBLE", "BOOLEAN")  # fmt: skip
 
 DERIVED: tuple[Feature, ...] = (
-    Feature("h_prev_n", "number", "derived", N_("earlier contacts of this id")),
-    Feature("h_prev_n_90", "number", "derived", N_("contacts of this id in the 90 days before")),
-    Feature("h_days_since_prev", "number", "derived", N_("days since this id's previous contact")),
-    Feature("h_prev_pos", "number", "derived", N_("earlier successful contacts of this id")),
-    Feature("h_prev_rate", "number", "derived", N_("this id's earlier success rate")),
-    Feature("h_days_since_pos", "number", "derived", N_("days since this id's last success")),
-    Feature("g_rate_30", "number", "derived", N_("success rate of all contacts of the 30 days before")),
-    Feature("t_hour", "number", "time", N_("hour of the contact")),
-    Feature("t_weekday", "number", "time", N_("day of the week (1 = Monday)")),
-    Feature("t_month", "number", "time", N_("month of the year")),
+    Feature("h_prev_n", "number", "derived", gettext_noop("earlier contacts of this id")),
+    Feature("h_prev_n_90", "number", "derived", gettext_noop("contacts of this id in the 90 days before")),
+    Feature("h_days_since_prev", "number", "derived", gettext_noop("days since this id's previous contact")),
+    Feature("h_prev_pos", "number", "derived", gettext_noop("earlier successful contacts of this id")),
+    Feature("h_prev_rate", "number", "derived", gettext_noop("this id's earlier success rate")),
+    Feature("h_days_since_pos", "number", "derived", gettext_noop("days since this id's last success")),
+    Feature(
+        "g_rate_30", "number", "derived", gettext_noop("success rate of all contacts of the 30 days before")
+    ),
+    Feature("t_hour", "number", "time", gettext_noop("hour of the contact")),
+    Feature("t_weekday", "number", "time", gettext_noop("day of the week (1 = Monday)")),
+    Feature("t_month", "number", "time", gettext_noop("month of the year")),
 )
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext_noop
 
 from xiaodai.customers.choices import ContactOutcome as OC
 from xiaodai.scoring.frame import Feature, Frame
@@ -31,33 +31,46 @@ NOT_REACHED = (OC.NO_ANSWER, OC.BUSY, OC.WRONG_NUMBER)
 INPUTS = ("customers", "credit_lines", "loans", "cards", "applications", "payroll", "contacts")
 
 FEATURES: tuple[Feature, ...] = (
-    Feature("age", "number", "attribute", N_("age in years")),
-    Feature("income", "number", "attribute", N_("declared monthly income (yuan)")),
-    Feature("occupation", "category", "attribute", N_("occupation")),
-    Feature("tenure_days", "number", "attribute", N_("days as a customer")),
-    Feature("is_payroll", "number", "attribute", N_("salary paid through the bank")),
-    Feature("payroll_amount", "number", "attribute", N_("monthly salary paid through the bank (yuan)")),
-    Feature("line_limit", "number", "derived", N_("largest credit line in force (yuan)")),
-    Feature("line_idle_days", "number", "derived", N_("days the line has gone without a drawdown")),
-    Feature("line_never_drawn", "number", "derived", N_("a line in force never drawn")),
-    Feature("line_expires_days", "number", "derived", N_("days until the line in force expires")),
-    Feature("loans_before", "number", "derived", N_("consumer loans disbursed before")),
-    Feature("last_loan_days", "number", "derived", N_("days since the last loan was disbursed")),
-    Feature("has_mortgage", "number", "derived", N_("a mortgage being repaid")),
-    Feature("card_limit", "number", "derived", N_("largest credit-card limit (yuan)")),
-    Feature("premium_card", "number", "derived", N_("holds a platinum or diamond card")),
-    Feature("app_days", "number", "derived", N_("days since the last loan application started")),
-    Feature("app_amount", "number", "derived", N_("amount of the last application (yuan)")),
-    Feature("h_prev_n", "number", "derived", N_("earlier contacts")),
-    Feature("h_prev_n_90", "number", "derived", N_("contacts in the 90 days before")),
-    Feature("h_days_since_prev", "number", "derived", N_("days since the previous contact")),
-    Feature("h_prev_reached", "number", "derived", N_("earlier contacts that reached the customer")),
-    Feature("h_prev_keen", "number", "derived", N_("earlier contacts ending interested or will apply")),
-    Feature("h_days_since_keen", "number", "derived", N_("days since the customer last showed interest")),
-    Feature("h_prev_refused", "number", "derived", N_("earlier refusals")),
-    Feature("h_prev_pos", "number", "derived", N_("earlier applications led by a contact")),
-    Feature("h_days_since_pos", "number", "derived", N_("days since the last application led by a contact")),
-    Feature("h_last_outcome", "category", "derived", N_("outcome of the previous contact")),
+    Feature("age", "number", "attribute", gettext_noop("age in years")),
+    Feature("income", "number", "attribute", gettext_noop("declared monthly income (yuan)")),
+    Feature("occupation", "category", "attribute", gettext_noop("occupation")),
+    Feature("tenure_days", "number", "attribute", gettext_noop("days as a customer")),
+    Feature("is_payroll", "number", "attribute", gettext_noop("salary paid through the bank")),
+    Feature(
+        "payroll_amount", "number", "attribute", gettext_noop("monthly salary paid through the bank (yuan)")
+    ),
+    Feature("line_limit", "number", "derived", gettext_noop("largest credit line in force (yuan)")),
+    Feature("line_idle_days", "number", "derived", gettext_noop("days the line has gone without a drawdown")),
+    Feature("line_never_drawn", "number", "derived", gettext_noop("a line in force never drawn")),
+    Feature("line_expires_days", "number", "derived", gettext_noop("days until the line in force expires")),
+    Feature("loans_before", "number", "derived", gettext_noop("consumer loans disbursed before")),
+    Feature("last_loan_days", "number", "derived", gettext_noop("days since the last loan was disbursed")),
+    Feature("has_mortgage", "number", "derived", gettext_noop("a mortgage being repaid")),
+    Feature("card_limit", "number", "derived", gettext_noop("largest credit-card limit (yuan)")),
+    Feature("premium_card", "number", "derived", gettext_noop("holds a platinum or diamond card")),
+    Feature("app_days", "number", "derived", gettext_noop("days since the last loan application started")),
+    Feature("app_amount", "number", "derived", gettext_noop("amount of the last application (yuan)")),
+    Feature("h_prev_n", "number", "derived", gettext_noop("earlier contacts")),
+    Feature("h_prev_n_90", "number", "derived", gettext_noop("contacts in the 90 days before")),
+    Feature("h_days_since_prev", "number", "derived", gettext_noop("days since the previous contact")),
+    Feature(
+        "h_prev_reached", "number", "derived", gettext_noop("earlier contacts that reached the customer")
+    ),
+    Feature(
+        "h_prev_keen", "number", "derived", gettext_noop("earlier contacts ending interested or will apply")
+    ),
+    Feature(
+        "h_days_since_keen", "number", "derived", gettext_noop("days since the customer last showed interest")
+    ),
+    Feature("h_prev_refused", "number", "derived", gettext_noop("earlier refusals")),
+    Feature("h_prev_pos", "number", "derived", gettext_noop("earlier applications led by a contact")),
+    Feature(
+        "h_days_since_pos",
+        "number",
+        "derived",
+        gettext_noop("days since the last application led by a contact"),
+    ),
+    Feature("h_last_outcome", "category", "derived", gettext_noop("outcome of the previous contact")),
     Feature(
         "g_rate_30", "number", "derived", "share of the branch's contacts of the 30 days before ending keen"
     ),
