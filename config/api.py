@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from xiaodai.customers.api import router as customers_router
 from xiaodai.org.api_auth import TokenAuth
+from xiaodai.scoring.api import router as scoring_router
 
 api = NinjaAPI(
     title="xiaodai API",
@@ -14,3 +15,4 @@ api = NinjaAPI(
     docs_decorator=login_required,
 )
 api.add_router("/", customers_router)
+api.add_router("/", scoring_router)
