@@ -81,3 +81,18 @@ def test_the_scores_cost_no_extra_query(cast: Cast, pools: Pools, django_assert_
     client.get(UNDRAWN)
     with django_assert_max_num_queries(12):
         client.get(UNDRAWN)
+
+
+def test_the_export_carries_the_chance_value_and_reasons_in_list_order(cast: Cast, pools: Pools) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    response = cast.client("head").get(UNDRAWN + "export.xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]  # type: ignore[attr-defined]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    chance, value, why = (header.index(h) for h in ("成功概率", "预期价值（元）", "为何现在联系"))
+    assert [r[value] for r in rows[1:]] == [240, 120, None]
+    assert rows[1][chance] == 0.1
+    assert "上次营销有意向" in rows[1][why]

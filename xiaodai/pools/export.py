@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from xiaodai.pools import rules as r
 from xiaodai.pools.choices import Channels, block_reasons
 from xiaodai.pools.models import PoolMember
 from xiaodai.pools.reasons import reason
+from xiaodai.scoring.wording import reasons_text
 
 MONEY_FORMAT = "#,##0.00"
 CHUNK = 2_000
@@ -55,6 +57,9 @@ def _columns() -> list[Column]:
         Column(_("Potential (yuan)"), 16, money=True),
         Column(_("Basis (yuan)"), 16, money=True),
         Column(_("New in the pool"), 10),
+        Column(_("Chance"), 10),
+        Column(_("Expected value (yuan)"), 16, money=True),
+        Column(_("Why call now"), 50),
     ]
 
 
@@ -76,12 +81,27 @@ class _Writer:
             cell.font = self.bold
         return cell
 
+    def percent(self, value: float | None) -> WriteOnlyCell | None:
+        if value is None:
+            return None
+        cell = WriteOnlyCell(self.sheet, value=round(value, 4))
+        cell.number_format = "0.0%"
+        return cell
+
     def money(self, value: Decimal | None) -> WriteOnlyCell | None:
         if value is None:
             return None
         cell = WriteOnlyCell(self.sheet, value=Decimal(value))
         cell.number_format = MONEY_FORMAT
         return cell
+
+
+def _score_reasons(customer: Any) -> list[str]:
+    try:
+        score = customer.score
+    except ObjectDoesNotExist:  # blocked members are not scored
+        return []
+    return reasons_text(score.reasons)
 
 
 def _rows(members: QuerySet[PoolMember]) -> QuerySet[PoolMember]:
@@ -122,6 +142,9 @@ def write_members(
                 w.money(m.potential),
                 w.money(m.basis),
                 w.text(yes if m.is_new else no),
+                w.percent(m.probability),
+                w.money(m.expected_value),
+                w.text("; ".join(_score_reasons(c))),
             ]
         )
         count += 1
