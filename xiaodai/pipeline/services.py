@@ -215,13 +215,21 @@ def _pools(run: PipelineRun, state: dict[str, Any]) -> int:
 
 
 def _scores(run: PipelineRun, state: dict[str, Any]) -> int:
+    from xiaodai.scoring.exceptions import ScoringError
     from xiaodai.scoring.services import active_model
     from xiaodai.scoring.step import score_members
 
     model = active_model()
     if model is None:
         raise PipelineError(_("No scoring model is active; the previous results stay in place."))
-    state["scored"] = scored = score_members(state["files"], run.data_date, state["members"], model)
+    try:
+        scored = score_members(state["files"], run.data_date, state["members"], model)
+    except ScoringError as exc:  # a damaged or missing model file: say which, keep yesterday's lists
+        raise PipelineError(
+            _("%(model)s cannot score: %(error)s The previous results stay in place.")
+            % {"model": model, "error": exc}
+        ) from exc
+    state["scored"] = scored
     state["members"] = scored.members
     return int(scored.scores.num_rows)
 
