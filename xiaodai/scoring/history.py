@@ -287,5 +287,6 @@ xiaodai model score --model NAME --input FILE --id-column COL --output FILE
 - **Scoring a file** derives the same history features from the file's own earlier rows (and from their
   outcomes when the target column is present, empty for the rows to be scored); the file must carry the
   id, time and every attribute column the model uses, or the error names the missing ones. The output
-  CSV has the id column, `score` (probability) and `reasons` (the three largest contributions).
+  CSV has the id column, the time column, `score` (probability) and `reasons` (the three largest
+  contributions).
 """

@@ -35,6 +35,8 @@ BUSY_CONTACTS, BUSY_FACTOR = 3, 0.7
 
 
 def _col(frame: Frame, name: str, missing: float) -> np.ndarray:
+    if name not in frame.table.column_names:  # a frame built before the column existed
+        return np.full(len(frame), missing)
     return np.nan_to_num(frame.column(name), nan=missing)
 
 
@@ -67,7 +69,7 @@ def score(frame: Frame) -> tuple[np.ndarray, list[list[list[Any]]]]:
     pools = pools_of(frame)
     p = np.array([POOL_PRIOR[ps[0]] if ps else OTHER for ps in pools])
     keen = _col(frame, "h_days_since_keen", 1e9) <= KEEN_DAYS
-    refused = (_col(frame, "h_prev_refused", 0) > 0) & (_col(frame, "h_days_since_prev", 1e9) <= REFUSED_DAYS)
+    refused = _col(frame, "h_days_since_refused", 1e9) <= REFUSED_DAYS
     busy = _col(frame, "h_prev_n_90", 0) >= BUSY_CONTACTS
     p = p * np.where(keen, KEEN_FACTOR, 1.0) * np.where(refused, REFUSED_FACTOR, 1.0)
     p = np.minimum(p * np.where(busy, BUSY_FACTOR, 1.0), 0.95)

@@ -25,7 +25,9 @@ from django.utils.translation import gettext_noop
 from xiaodai.customers.choices import ContactOutcome as OC
 from xiaodai.scoring.frame import Feature, Frame
 
-LABEL_DAYS = 30  # an "applied" outcome within this many days after a contact is the contact's conversion
+# An "applied" outcome on the contact's day or within this many days after it is the contact's conversion
+# (days, not moments: the snapshot keeps the day of each contact).
+LABEL_DAYS = 30
 KEEN = (OC.INTERESTED, OC.WILL_APPLY)
 NOT_REACHED = (OC.NO_ANSWER, OC.BUSY, OC.WRONG_NUMBER)
 INPUTS = ("customers", "credit_lines", "loans", "cards", "applications", "payroll", "contacts")
@@ -87,13 +89,25 @@ cust AS (
     SELECT r.row_id, r.customer_id, r.t, c.birth_date, c.monthly_income, c.occupation, c.opened_on
     FROM rows r JOIN customers c USING (customer_id)
 ),
+drawn AS (
+    -- Drawdowns known before the day: every consumer loan disbursed (a drawdown is a loan). A line's own
+    -- last_drawn_on is only its latest one: it counts when it is before the day, and is never looked at
+    -- when it is later (that would tell a past contact about its future).
+    SELECT r.row_id, max(lo.disbursed_on) AS last_draw
+    FROM rows r JOIN loans lo ON lo.customer_id = r.customer_id
+    WHERE lo.kind <> 'mortgage' AND lo.disbursed_on < r.t
+    GROUP BY r.row_id
+),
 line AS (
     SELECT r.row_id,
         max(l."limit") / 100.0 AS line_limit,
-        max(r.t - greatest(l.approved_on, CASE WHEN l.last_drawn_on < r.t THEN l.last_drawn_on END)) AS idle,
-        max(CASE WHEN l.last_drawn_on IS NULL OR l.last_drawn_on >= r.t THEN 1 ELSE 0 END) AS never_drawn,
+        max(r.t - greatest(l.approved_on, coalesce(d.last_draw, l.approved_on),
+            CASE WHEN l.last_drawn_on < r.t THEN l.last_drawn_on ELSE l.approved_on END)) AS idle,
+        max(CASE WHEN coalesce(d.last_draw, l.approved_on) <= l.approved_on
+                  AND (l.last_drawn_on IS NULL OR l.last_drawn_on >= r.t) THEN 1 ELSE 0 END) AS never_drawn,
         min(l.expires_on - r.t) AS expires_days
     FROM rows r JOIN credit_lines l ON l.customer_id = r.customer_id
+    LEFT JOIN drawn d ON d.row_id = r.row_id
     WHERE l.approved_on < r.t AND l.expires_on >= r.t
     GROUP BY r.row_id
 ),
@@ -135,6 +149,7 @@ hist AS (
         count(*) FILTER (WHERE h.outcome = '{OC.REFUSED}') AS h_prev_refused,
         count(*) FILTER (WHERE h.outcome = '{OC.APPLIED}') AS h_prev_pos,
         min(r.t - h.contacted_on) FILTER (WHERE h.outcome = '{OC.APPLIED}') AS h_days_since_pos,
+        min(r.t - h.contacted_on) FILTER (WHERE h.outcome = '{OC.REFUSED}') AS h_days_since_refused,
         arg_max(h.outcome, h.contacted_on) AS h_last_outcome
     FROM rows r JOIN contacts h ON h.customer_id = r.customer_id
     WHERE h.contacted_on < r.t
@@ -151,7 +166,7 @@ rate AS (
     GROUP BY t.t
 )
 SELECT c.row_id, c.customer_id, c.t,
-    date_diff('year', c.birth_date, c.t) AS age,
+    date_sub('year', c.birth_date, c.t) AS age,  -- birthdays passed, not year boundaries
     c.monthly_income / 100.0 AS income,
     c.occupation,
     c.t - c.opened_on AS tenure_days,
@@ -167,6 +182,7 @@ SELECT c.row_id, c.customer_id, c.t,
     coalesce(h.h_prev_reached, 0) AS h_prev_reached, coalesce(h.h_prev_keen, 0) AS h_prev_keen,
     h.h_days_since_keen, coalesce(h.h_prev_refused, 0) AS h_prev_refused,
     coalesce(h.h_prev_pos, 0) AS h_prev_pos, h.h_days_since_pos, h.h_last_outcome,
+    h.h_days_since_refused,  -- read by rules v1, not a model feature
     g.g_rate_30
 FROM cust c
 LEFT JOIN line l USING (row_id) LEFT JOIN loan lo USING (row_id) LEFT JOIN card k USING (row_id)
@@ -180,7 +196,7 @@ SELECT row_number() OVER (ORDER BY h.contacted_on, h.customer_id) AS row_id, h.c
        h.contacted_on AS t,
        CASE WHEN EXISTS (
            SELECT 1 FROM contacts a WHERE a.customer_id = h.customer_id AND a.outcome = '{OC.APPLIED}'
-           AND a.contacted_on > h.contacted_on AND a.contacted_on <= h.contacted_on + {LABEL_DAYS}
+           AND a.contacted_on >= h.contacted_on AND a.contacted_on <= h.contacted_on + {LABEL_DAYS}
        ) THEN 1 ELSE 0 END AS y
 FROM contacts h
 WHERE h.outcome <> '{OC.APPLIED}' AND h.contacted_on <= DATE '{{last}}' - {LABEL_DAYS}

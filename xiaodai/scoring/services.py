@@ -194,7 +194,15 @@ def score_history_file(name: str, path: Path, *, id_col: str, output: Path) -> i
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = pa.table({id_col: pa.array(frame.ids.tolist(), pa.string()), "score": scores, "reasons": reasons})
+    # With the time column: one id may have several rows, each scored as of its own moment.
+    table = pa.table(
+        {
+            id_col: pa.array(frame.ids.tolist(), pa.string()),
+            time_col: pa.array(frame.times, pa.timestamp("us")),
+            "score": scores,
+            "reasons": reasons,
+        }
+    )
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.tmp")
     pacsv.write_csv(table, tmp)
