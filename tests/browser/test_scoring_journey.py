@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import SHOTS, login
 from tests.conftest import Cast
 from tests.pools_data import build_pools
-from tests.scoring_data import train_product_model
+from tests.scoring_data import register_product_model, train_product
 from xiaodai.pools.models import PoolMember
 from xiaodai.scoring.models import CustomerScore
 
@@ -26,7 +26,7 @@ def test_registry_card_and_a_ranked_pool_list(
 ) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     monkeypatch.setenv("XIAODAI_MODEL_DIR", str(tmp_path / "models"))
-    model = train_product_model()
+    model = register_product_model(train_product())
     login(page, live_server.url, "ops")
     page.click("a[href='/models/']")
     page.wait_for_url("**/models/")
