@@ -3,8 +3,10 @@
 from django.contrib.auth.decorators import login_required
 from ninja import NinjaAPI
 
+from xiaodai.allocation.api import router as allocation_router
 from xiaodai.customers.api import router as customers_router
 from xiaodai.org.api_auth import TokenAuth
+from xiaodai.outreach.api import router as outreach_router
 from xiaodai.scoring.api import router as scoring_router
 
 api = NinjaAPI(
@@ -16,3 +18,5 @@ api = NinjaAPI(
 )
 api.add_router("/", customers_router)
 api.add_router("/", scoring_router)
+api.add_router("/", allocation_router)
+api.add_router("/", outreach_router)

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "xiaodai.pipeline",
     "xiaodai.pools",
     "xiaodai.scoring",
+    "xiaodai.allocation",
+    "xiaodai.outreach",
     "xiaodai.reports",
 ]
 

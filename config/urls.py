@@ -16,5 +16,9 @@ urlpatterns = [
     path("pools/", include("xiaodai.pools.urls")),
     path("pipeline/", include("xiaodai.pipeline.urls")),
     path("models/", include("xiaodai.scoring.urls")),
+    path("allocation/", include("xiaodai.allocation.urls")),
+    path("work/", include("xiaodai.outreach.urls")),
+    path("scripts/", include("xiaodai.outreach.scripts_urls")),
+    path("supervision/", include("xiaodai.outreach.supervision_urls")),
     path("api/v1/", api.urls),
 ]

@@ -8,27 +8,16 @@ to no one by accident.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import Cast
-
-PUBLIC = {"login", "set_language"}
-ALL_ROLES = ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth", "ops", "auditor"]
-FRONT_LINE = ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth"]
-REVEALERS = ["head", "lead", "mgr", "tele"]
-
-
-@dataclass(frozen=True)
-class Spec:
-    method: str
-    path: Callable[[Cast, str], str]  # (cast, which object: "own" or "foreign") -> URL
-    allowed: list[str]
-    object_scoped: bool = False
-    ok_status: int = 200
-    data: dict[str, str] | None = None
+from tests.matrix_allocation import PERM_HOLDERS as ALLOCATION_HOLDERS
+from tests.matrix_allocation import SPEC as ALLOCATION_SPEC
+from tests.matrix_common import ALL_ROLES, FRONT_LINE, PUBLIC, REVEALERS, Spec
+from tests.matrix_outreach import PERM_HOLDERS as OUTREACH_HOLDERS
+from tests.matrix_outreach import SPEC as OUTREACH_SPEC
 
 
 def _customer(key_own: str) -> Callable[[Cast, str], str]:
@@ -173,6 +162,9 @@ PERM_HOLDERS = {
     "customers:reveal": REVEALERS,
     "customers:consent": FRONT_LINE,
 }
+# Each app's rows live beside it (tests/matrix_<app>.py) so parallel work does not edit one table.
+SPEC |= ALLOCATION_SPEC | OUTREACH_SPEC
+PERM_HOLDERS |= ALLOCATION_HOLDERS | OUTREACH_HOLDERS
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> list[str]:

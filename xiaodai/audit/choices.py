@@ -31,6 +31,19 @@ class Action(models.TextChoices):
     MODEL_TRAIN = "scoring.model_trained", _("Model trained")
     MODEL_ACTIVATE = "scoring.model_activated", _("Model activated")
     MODEL_RETRAIN_QUEUE = "scoring.retrain_queued", _("Model retraining queued")
+    CLAIM = "allocation.claim", _("Customers claimed")
+    CLAIM_RELEASE = "allocation.release", _("Claim released")
+    CLAIM_LAPSE = "allocation.lapse", _("Unworked claims lapsed")
+    ALLOCATE = "allocation.allocate", _("Customers allocated")
+    HANDOFF = "allocation.handoff", _("Customer handed over")
+    CLAIM_POLICY = "allocation.policy", _("Claim settings changed")
+    OUTCOME_RECORD = "outreach.outcome", _("Contact outcome recorded")
+    OUTCOME_REFUSED = "outreach.outcome_refused", _("Contact outcome refused by a rule")
+    CONTACT_POLICY = "outreach.policy", _("Contact rules changed")
+    SCRIPT_SAVE = "outreach.script_saved", _("Script version saved")
+    SCRIPT_SUBMIT = "outreach.script_submitted", _("Script submitted for review")
+    SCRIPT_APPROVE = "outreach.script_approved", _("Script approved")
+    SCRIPT_REJECT = "outreach.script_rejected", _("Script sent back")
 
 
 class Outcome(models.TextChoices):

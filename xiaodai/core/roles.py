@@ -36,15 +36,39 @@ class Perm(models.TextChoices):
     VIEW_PIPELINE = "view_pipeline", _("See pipeline runs")
     RUN_PIPELINE = "run_pipeline", _("Start pipeline runs")
     MANAGE_MODELS = "manage_models", _("See the model registry and retrain models")
+    WORK_CALLS = "work_calls", _("Work a call list and record contact outcomes")
+    CLAIM_CUSTOMERS = "claim_customers", _("Claim unowned customers from a pool")
+    ALLOCATE = "allocate", _("Allocate customers to people and teams in bulk, hand customers over")
+    SUPERVISE = "supervise", _("See the team's workload and conversion live")
+    WRITE_SCRIPTS = "write_scripts", _("Write call scripts and submit them for review")
+    APPROVE_SCRIPTS = "approve_scripts", _("Review and approve call scripts")
+    MANAGE_CONTACT_RULES = "manage_contact_rules", _("Edit contact rules and claim settings")
 
 
-_FRONT_LINE = {Perm.VIEW_CUSTOMERS, Perm.RECORD_CONSENT, Perm.USE_API, Perm.VIEW_POOLS}
-_LEADS = {Perm.REVEAL_PII, Perm.VIEW_STAFF, Perm.EXPORT_POOLS}
+_FRONT_LINE = {
+    Perm.VIEW_CUSTOMERS,
+    Perm.RECORD_CONSENT,
+    Perm.USE_API,
+    Perm.VIEW_POOLS,
+    Perm.WORK_CALLS,
+    Perm.CLAIM_CUSTOMERS,
+}
+_LEADS = {
+    Perm.REVEAL_PII,
+    Perm.VIEW_STAFF,
+    Perm.EXPORT_POOLS,
+    Perm.ALLOCATE,
+    Perm.SUPERVISE,
+    Perm.WRITE_SCRIPTS,
+    Perm.APPROVE_SCRIPTS,
+}
 
 # Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;
 # the auditor reads the audit trail only. Revealing is for the roles that contact customers.
 ROLE_PERMS: dict[str, frozenset[str]] = {
-    Role.BRANCH_HEAD: frozenset(_FRONT_LINE | _LEADS | {Perm.VIEW_IMPORTS, Perm.VIEW_PIPELINE}),
+    Role.BRANCH_HEAD: frozenset(
+        _FRONT_LINE | _LEADS | {Perm.VIEW_IMPORTS, Perm.VIEW_PIPELINE, Perm.MANAGE_CONTACT_RULES}
+    ),
     Role.TEAM_LEAD: frozenset(_FRONT_LINE | _LEADS),
     Role.LOAN_MANAGER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),
     Role.TELEMARKETER: frozenset(_FRONT_LINE | {Perm.REVEAL_PII}),

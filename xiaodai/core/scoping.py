@@ -25,6 +25,10 @@ class ScopedQuerySet(models.QuerySet):
     scope_branch: ClassVar[str] = "branch_id"
     scope_team: ClassVar[str | None] = "owner__team_id"
     scope_owner: ClassVar[str | None] = "owner_id"
+    # Who works the row now besides its owner: a claim or an allocation (allocation app) gives a customer a
+    # worker for a while, and the worker (and their team lead) sees it as an owner would.
+    scope_worker: ClassVar[str | None] = None
+    scope_worker_team: ClassVar[str | None] = None
 
     def for_staff(self, user: Any) -> Self:
         actor = actor_of(user)
@@ -34,10 +38,23 @@ class ScopedQuerySet(models.QuerySet):
         if level == Level.BRANCH:
             return self.filter(**{self.scope_branch: actor.branch_id})
         if level == Level.TEAM and self.scope_team and actor.team_id is not None:
-            return self.filter(**{self.scope_branch: actor.branch_id, self.scope_team: actor.team_id})
+            return self.filter(
+                self._either(self.scope_team, self.scope_worker_team, actor.team_id),
+                **{self.scope_branch: actor.branch_id},
+            )
         if self.scope_owner and actor.staff_id is not None:
-            return self.filter(**{self.scope_branch: actor.branch_id, self.scope_owner: actor.staff_id})
+            return self.filter(
+                self._either(self.scope_owner, self.scope_worker, actor.staff_id),
+                **{self.scope_branch: actor.branch_id},
+            )
         return self.none()
+
+    @staticmethod
+    def _either(lookup: str, worker_lookup: str | None, value: int) -> models.Q:
+        condition = models.Q(**{lookup: value})
+        if worker_lookup:
+            condition |= models.Q(**{worker_lookup: value})
+        return condition
 
 
 M = TypeVar("M", bound=models.Model)

@@ -74,6 +74,16 @@ class Customer(Lineage):
     owner = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
     )
+    # Who works the customer now through a claim or an allocation (kept by the allocation app's services;
+    # the data drop never touches it). Scoping lets the worker see the customer as an owner would.
+    worker = models.ForeignKey(
+        Staff,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="worked_customers",
+        editable=False,
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
     aum = models.DecimalField(_("AUM"), **MONEY, default=Decimal("0"))  # sum of deposits, kept by services
     is_vulnerable = models.BooleanField(_("vulnerable"), default=False)  # C-18: never on a list
@@ -88,7 +98,11 @@ class Customer(Lineage):
         ordering = ["customer_no"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        indexes = [models.Index(fields=["branch", "sub_branch"]), models.Index(fields=["branch", "owner"])]
+        indexes = [
+            models.Index(fields=["branch", "sub_branch"]),
+            models.Index(fields=["branch", "owner"]),
+            models.Index(fields=["branch", "worker"]),
+        ]
 
     def __str__(self) -> str:
         return self.customer_no

@@ -6,7 +6,10 @@ from xiaodai.core.scoping import ScopedQuerySet
 
 
 class CustomerQuerySet(ScopedQuerySet):
-    """Customers are placed by their branch, their owner's team and their owner."""
+    """Customers are placed by their branch, owner's team and owner, and seen by who works them."""
+
+    scope_worker: ClassVar[str | None] = "worker_id"
+    scope_worker_team: ClassVar[str | None] = "worker__team_id"
 
 
 class HoldingQuerySet(ScopedQuerySet):
@@ -15,6 +18,8 @@ class HoldingQuerySet(ScopedQuerySet):
     scope_branch: ClassVar[str] = "customer__branch_id"
     scope_team: ClassVar[str | None] = "customer__owner__team_id"
     scope_owner: ClassVar[str | None] = "customer__owner_id"
+    scope_worker: ClassVar[str | None] = "customer__worker_id"
+    scope_worker_team: ClassVar[str | None] = "customer__worker__team_id"
 
 
 class EnterpriseQuerySet(ScopedQuerySet):

@@ -103,14 +103,6 @@ class StagedFeed:
             for f in target.model._meta.concrete_fields
             if f.column not in written and not f.null and f.default is not NOT_PROVIDED
         ]
-        # Columns the feed does not carry (a customer's AUM comes from deposits) start at the model's default.
-        written = set(target.copy.values()) | set(target.computed) | {r.db_column for r in target.refs}
-        written |= {"id", "ingest_batch", "data_date", "row_hash", target.branch_column, *target.timestamps}
-        self.defaults = [
-            (f.column, f.get_default())
-            for f in target.model._meta.concrete_fields
-            if f.column not in written and not f.null and f.default is not NOT_PROVIDED
-        ]
         types = [feed.column(c).type for c in self.columns]
         self.adapters = [(i, a) for i, a in enumerate(_adapter(t) for t in types) if a is not None]
         self.adapters += [

@@ -11,6 +11,8 @@ class MemberQuerySet(ScopedQuerySet):
     scope_branch: ClassVar[str] = "customer__branch_id"
     scope_team: ClassVar[str | None] = "customer__owner__team_id"
     scope_owner: ClassVar[str | None] = "customer__owner_id"
+    scope_worker: ClassVar[str | None] = "customer__worker_id"
+    scope_worker_team: ClassVar[str | None] = "customer__worker__team_id"
 
 
 class FigureQuerySet(ScopedQuerySet):
