@@ -22,5 +22,5 @@ class Status(models.TextChoices):
 class Target(models.TextChoices):
     """Whom a bulk allocation gives customers to."""
 
-    PEOPLE = "people", _("People")
+    PEOPLE = "people", _("Named people")
     TEAMS = "teams", _("Teams (split across their members)")
