@@ -35,6 +35,8 @@ class ConsentSource(models.TextChoices):
     MOBILE_BANK = "mobile_bank", _("Mobile banking")
     PHONE = "phone", _("Phone")
     PAPER = "paper", _("Paper form")
+    VISIT = "visit", _("Visit")
+    WECHAT = "wechat", _("WeChat")
     IMPORT = "import", _("Data drop")
 
 

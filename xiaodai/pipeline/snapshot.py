@@ -149,6 +149,15 @@ SOURCES: tuple[Source, ...] = (
         _schema(("customer_id", I64), ("channel", STR)),
     ),
     Source(
+        # Contacts recorded in the workbench (one row per contact: the latest of its corrections); the
+        # contacts the steps read are these plus the data drop's contact history.
+        "outcomes",
+        "SELECT o.customer_id, {day(o.occurred_at)}, o.outcome FROM outreach_outcome o "
+        "WHERE o.branch_id = {branch} AND NOT EXISTS "
+        "(SELECT 1 FROM outreach_outcome n WHERE n.corrects_id = o.id)",
+        _schema(("customer_id", I64), ("contacted_on", DATE), ("outcome", STR)),
+    ),
+    Source(
         "previous",
         f"SELECT customer_id, pool FROM pools_poolmember WHERE {_OF_BRANCH}",
         _schema(("customer_id", I64), ("pool", STR)),
@@ -161,7 +170,9 @@ LAKE_SOURCES: dict[str, tuple[str, pa.Schema]] = {
         "SELECT c.customer_id, CAST(h.contacted_at AS DATE) AS contacted_on, h.outcome "
         "FROM {contact_history} h JOIN customers c ON c.customer_no = h.customer_no "
         "WHERE CAST(h.contacted_at AS DATE) > DATE '{since}' "
-        "AND CAST(h.contacted_at AS DATE) <= DATE '{day}'",
+        "AND CAST(h.contacted_at AS DATE) <= DATE '{day}' "
+        "UNION ALL SELECT customer_id, contacted_on, outcome FROM read_parquet('{outcomes}') "
+        "WHERE contacted_on > DATE '{since}' AND contacted_on <= DATE '{day}'",
         _schema(("customer_id", I64), ("contacted_on", DATE), ("outcome", STR)),
     ),
     "leads": (
@@ -287,6 +298,7 @@ def take(
             query = sql.format(
                 contact_history=read_feed("contact_history"),
                 channel_leads=read_feed("channel_leads"),
+                outcomes=str(files["outcomes"]).replace("'", "''"),
                 since=since.isoformat(),
                 day=day.isoformat(),
             )

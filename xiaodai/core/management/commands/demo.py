@@ -64,6 +64,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         self._train_model()
         self._run_pipeline()
+        self._prepare_workbench(result.as_of or date.today(), options["seed"])
         self._print_logins(result.logins)
         self.stdout.write("")
         width = max(len(name) for name in result.counts)
@@ -102,6 +103,20 @@ class Command(BaseCommand):
         if run.status != RunStatus.DONE:
             raise CommandError(f"the demo's pipeline run failed: {run.message}")
         self.stdout.write(f"pipeline run #{run.pk}: {run.message} ({time.perf_counter() - step:.1f}s)")
+
+    def _prepare_workbench(self, as_of: date, seed: int) -> None:
+        """Scripts approved, this week's allocation made, the last working days' calls recorded."""
+        from xiaodai.demo import workbench
+        from xiaodai.org.models import Branch
+
+        step = time.perf_counter()
+        for branch in Branch.objects.order_by("pk"):
+            done = workbench.prepare(branch, as_of, seed)
+            self.stdout.write(
+                f"workbench: {done.scripts} scripts, {done.allocated:,} customers allocated "
+                f"({done.held_back:,} held back as control), {done.calls:,} calls recorded "
+                f"({time.perf_counter() - step:.1f}s)"
+            )
 
     def _reset_sqlite(self) -> None:
         """Delete the SQLite file (and its WAL companions); the migrate that follows recreates it."""
