@@ -94,7 +94,9 @@ def eligible(staff: Staff, channel: str, now: dt.datetime, policy: ContactPolicy
     freeze_since = now - dt.timedelta(days=policy.refusal_freeze_days)
     return (
         Customer.objects.filter(branch_id=staff.branch_id, is_vulnerable=False)
-        .filter(Q(pk__in=assigned.values("customer_id")) | Q(pk__in=due.values("customer_id")))
+        # One IN over a UNION, not an OR of two INs: neither SQLite nor PostgreSQL can drive a query from an
+        # OR of subqueries, and would test every customer of the branch against both lists.
+        .filter(pk__in=assigned.order_by().values("customer_id").union(due.order_by().values("customer_id")))
         .exclude(Exists(OptOut.objects.filter(customer=OuterRef("pk"), channel__in=["", channel])))
         .exclude(
             Exists(
