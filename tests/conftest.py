@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
+from django.utils import translation
 
 from tests import factories as f
 from xiaodai.core.roles import Role
@@ -108,3 +110,10 @@ def build_cast() -> Cast:
 @pytest.fixture
 def cast(db: Any) -> Cast:
     return build_cast()
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Any:
+    """Every test starts in the product's default language (Chinese), whatever an earlier test activated."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield

@@ -43,6 +43,11 @@ SPEC: dict[str, Spec] = {
         "post", _assignment("release/"), ["head", "lead", "mgr"], object_scoped=True, ok_status=302
     ),
     "allocation:handoff": Spec("get", _assignment("handoff/"), ["head", "lead", "mgr"], object_scoped=True),
+    "allocation:handoff_channel": Spec(
+        "get",
+        lambda c, w: "/allocation/handoff/channel/",
+        ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth"],
+    ),
     "allocation:allocate": Spec("get", lambda c, w: "/allocation/", ALLOCATORS),
     "allocation:batches": Spec("get", lambda c, w: "/allocation/batches/", ALLOCATORS),
     "allocation:batch": Spec("get", _batch, ALLOCATORS, object_scoped=True),

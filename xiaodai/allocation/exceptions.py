@@ -28,6 +28,7 @@ MESSAGES: dict[str, Any] = {
     "bad_receiver": _("Hand over to an active colleague of your branch who works call lists."),
     "same_receiver": _("This person already works the customer."),
     "control_customer": _("A control-group customer is held back and cannot be handed over."),
+    "nothing_to_hand_off": _("None of this enterprise's customers is being worked by you or your team."),
     "no_targets": _("Choose at least one person or team to allocate to."),
     "bad_target": _("You may not allocate to %(name)s."),
     "over_capacity": _("Over capacity, nothing was allocated: %(who)s."),

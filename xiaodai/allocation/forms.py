@@ -12,8 +12,15 @@ from django.utils.translation import gettext_lazy as _
 from xiaodai.allocation import choices as c
 from xiaodai.allocation.models import Assignment, ClaimPolicy
 from xiaodai.allocation.planning import AllocationParams
-from xiaodai.allocation.selectors import allocation_people, allocation_teams, handoff_receivers
+from xiaodai.allocation.selectors import (
+    allocation_people,
+    allocation_teams,
+    channel_receivers,
+    handoff_receivers,
+    worked_channels,
+)
 from xiaodai.core.access import actor_of
+from xiaodai.customers.models import Enterprise
 from xiaodai.org.models import Staff, SubBranch
 from xiaodai.pools import rules as r
 
@@ -184,6 +191,36 @@ class ClaimPolicyForm(forms.Form):
 
 def _receiver_label(s: Staff) -> str:
     return f"{s.name} · {s.team.name} ({s.team.get_kind_display()})" if s.team else s.name
+
+
+class ChannelHandOffForm(forms.Form):
+    """Hand a whole channel (an enterprise and its employees) from the strike team to a follow-up person."""
+
+    enterprise = forms.ModelChoiceField(label=_("Channel (enterprise)"), queryset=Enterprise.objects.none())
+    to_staff = forms.ModelChoiceField(label=_("Follow-up person"), queryset=Staff.objects.none())
+    note = forms.CharField(
+        label=_("Hand-off note"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Who the key people are, what was agreed, what to do next. No ID or phone numbers."),
+        error_messages={"required": _("Write a hand-off note for the follow-up person.")},
+    )
+    deadline = forms.DateField(
+        label=_("Deadline"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Set a deadline for the follow-up.")},
+    )
+
+    def __init__(self, user: Any, branch_id: int, data: Any = None) -> None:
+        super().__init__(data)
+        enterprise = self.fields["enterprise"]
+        assert isinstance(enterprise, forms.ModelChoiceField)
+        enterprise.queryset = worked_channels(user)
+        field = self.fields["to_staff"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = channel_receivers(branch_id)
+        field.label_from_instance = _receiver_label  # type: ignore[method-assign,assignment]
+        _styled(self)
 
 
 class HandOffForm(forms.Form):

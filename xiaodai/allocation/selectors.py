@@ -17,7 +17,7 @@ from xiaodai.allocation import choices as c
 from xiaodai.allocation.models import Assignment
 from xiaodai.core.access import Actor, actor_of
 from xiaodai.core.roles import ROLE_PERMS, Domain, Level, Perm
-from xiaodai.customers.models import OptOut
+from xiaodai.customers.models import Enterprise, OptOut
 from xiaodai.org.choices import TeamKind
 from xiaodai.org.models import Staff, Team
 from xiaodai.pools.models import PoolMember
@@ -132,6 +132,20 @@ def handoff_receivers(assignment: Assignment) -> QuerySet[Staff]:
     qs = workers(assignment.branch_id).exclude(pk=assignment.staff_id).select_related("team")
     follow_up_first = Case(When(team__kind=TeamKind.FOLLOW_UP, then=Value(0)), default=Value(1))
     return qs.annotate(rank=follow_up_first).order_by("rank", "team__name", "name", "pk")
+
+
+def channel_receivers(branch_id: int) -> QuerySet[Staff]:
+    """Whom a channel may be handed to: active call workers of the branch, follow-up teams first."""
+    follow_up_first = Case(When(team__kind=TeamKind.FOLLOW_UP, then=Value(0)), default=Value(1))
+    qs = workers(branch_id).select_related("team").annotate(rank=follow_up_first)
+    return qs.order_by("rank", "team__name", "name", "pk")
+
+
+def worked_channels(user: Any) -> QuerySet[Enterprise]:
+    """Enterprises (payroll channels) some of whose customers the user or their team works now."""
+    worked = Assignment.objects.for_staff(user).filter(status="active", control=False)
+    ids = worked.filter(customer__payroll_enterprise__isnull=False).values("customer__payroll_enterprise_id")
+    return Enterprise.objects.filter(pk__in=ids).order_by("name")
 
 
 @dataclass(frozen=True)

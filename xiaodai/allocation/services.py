@@ -271,6 +271,72 @@ def hand_off(
     return new
 
 
+@_retry_when_locked
+def hand_off_channel(
+    enterprise_id: int, to_staff: Staff, note: str, deadline: dt.date | None, by: Staff
+) -> list[Assignment]:
+    """A strike team hands a whole channel over: every customer of the enterprise (its payroll and employees)
+    that the handing person may see being worked (their own assignments; a lead's team's; a head's branch's)
+    goes to the follow-up person with one note and one deadline. Control-group customers stay held back."""
+    note = " ".join(note.split())
+    today = _today()
+    if not note:
+        raise AllocationError("note_required")
+    if deadline is None:
+        raise AllocationError("deadline_required")
+    if deadline < today:
+        raise AllocationError("deadline_past")
+    if to_staff.branch_id != by.branch_id or to_staff.role not in WORKER_ROLES or not to_staff.user.is_active:
+        raise AllocationError("bad_receiver")
+    with transaction.atomic():
+        handed = list(
+            Assignment.objects.for_staff(by.user)
+            .select_for_update(of=("self",))
+            .filter(status=c.Status.ACTIVE, control=False, customer__payroll_enterprise_id=enterprise_id)
+            .exclude(staff=to_staff)
+            .order_by("customer_id")
+        )
+        if not handed:
+            raise AllocationError("nothing_to_hand_off")
+        now = timezone.now()
+        Assignment.objects.filter(pk__in=[a.pk for a in handed]).update(
+            status=c.Status.HANDED_OFF, ended_at=now, ended_by=by, end_reason="channel handed off"
+        )
+        protected = max(today + dt.timedelta(days=claim_policy(by.branch_id).protection_days), deadline)
+        new = Assignment.objects.bulk_create(
+            Assignment(
+                branch_id=a.branch_id,
+                customer_id=a.customer_id,
+                staff=to_staff,
+                team_id=to_staff.team_id,
+                kind=c.Kind.HANDOFF,
+                pool=a.pool,
+                previous=a,
+                note=note[:500],
+                deadline=deadline,
+                created_by=by,
+                protected_until=protected,
+            )
+            for a in handed
+        )
+        ids = [a.customer_id for a in handed]
+        Customer.objects.filter(pk__in=ids).update(worker=to_staff)
+        record(
+            Action.HANDOFF,
+            user=by.user,
+            object_type="customers.enterprise",
+            object_id=enterprise_id,
+            detail={
+                "customer_ids": ids,
+                "count": len(ids),
+                "enterprise_id": enterprise_id,
+                "to_staff": to_staff.pk,
+                "deadline": deadline.isoformat(),
+            },
+        )
+    return new
+
+
 # --- contact, lapse and expiry ----------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from xiaodai.allocation import choices as c
 from xiaodai.allocation import selectors, services
 from xiaodai.allocation.exceptions import AllocationError, OverCapacity
-from xiaodai.allocation.forms import AllocationForm, ClaimPolicyForm, HandOffForm
+from xiaodai.allocation.forms import AllocationForm, ChannelHandOffForm, ClaimPolicyForm, HandOffForm
 from xiaodai.allocation.models import AllocationBatch, Assignment
 from xiaodai.allocation.planning import AllocationParams, Plan, new_seed, plan_allocation
 from xiaodai.core.access import actor_of, require_perm
@@ -172,6 +172,38 @@ def handoff(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("allocation:mine")
     context = {"nav": "allocation", "assignment": assignment, "form": form}
     return render(request, "allocation/handoff.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@require_perm(Perm.CLAIM_CUSTOMERS)
+def handoff_channel(request: HttpRequest) -> HttpResponse:
+    """A strike team hands a channel (an enterprise and its customers they work) to a follow-up person."""
+    staff = _staff(request)
+    form = ChannelHandOffForm(request.user, staff.branch_id, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            new = services.hand_off_channel(
+                data["enterprise"].pk, data["to_staff"], data["note"], data["deadline"], staff
+            )
+        except AllocationError as exc:
+            field = {"note_required": "note", "deadline_past": "deadline", "deadline_required": "deadline"}
+            form.add_error(field.get(exc.code, "to_staff" if "receiver" in exc.code else None), exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(n)s customers of %(channel)s handed over to %(name)s, due %(day)s.")
+                % {
+                    "n": len(new),
+                    "channel": data["enterprise"].name,
+                    "name": data["to_staff"].name,
+                    "day": data["deadline"],
+                },
+            )
+            return redirect("allocation:mine")
+    status = 400 if request.method == "POST" else 200
+    context = {"nav": "allocation", "form": form}
+    return render(request, "allocation/handoff_channel.html", context, status=status)
 
 
 # --- bulk allocation -------------------------------------------------------------------------------------
