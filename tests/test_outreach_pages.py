@@ -13,6 +13,7 @@ from tests import factories as f
 from tests.conftest import Cast
 from tests.outreach_data import NOW, assign, frozen, score, workable_customer
 from xiaodai.audit.models import AuditEvent
+from xiaodai.customers.models import Customer
 from xiaodai.outreach.models import ContactPolicy, FollowUp, Outcome
 
 
@@ -195,3 +196,27 @@ def test_bad_contact_rules_change_nothing(cast: Cast, field: str, value: str) ->
     response = cast.client("head").post("/work/rules/", data)
     assert response.status_code == 400
     assert not ContactPolicy.objects.filter(branch=cast.branch, version__gt=1).exists()
+
+
+def test_a_follow_up_of_a_customer_no_longer_yours_leaves_the_list(cast: Cast) -> None:
+    """A claim that lapsed or was handed on takes the customer off the person's list, follow-up or not."""
+    tele = cast.staff["tele"]
+    kept, gone = workable_customer(tele, name="留下"), workable_customer(tele, name="移走")
+    for customer in (kept, gone):
+        source = Outcome.objects.create(
+            token=uuid.uuid4(), branch=cast.branch, customer=customer, staff=tele, channel="phone",
+            occurred_at=NOW - dt.timedelta(days=3), outcome="not_now",
+        )  # fmt: skip
+        FollowUp.objects.create(
+            branch=cast.branch,
+            customer=customer,
+            staff=tele,
+            channel="phone",
+            due_on=NOW.date(),
+            source=source,
+        )
+    gone.assignments.update(status="lapsed")
+    Customer.objects.filter(pk=gone.pk).update(worker=None)
+    response = cast.client("tele").get("/work/")
+    assert [r.customer.pk for r in response.context["list"].rows] == [kept.pk]
+    assert [fu.customer_id for fu in response.context["follow_ups"]] == [kept.pk]

@@ -69,7 +69,9 @@ class Customer(Lineage):
     monthly_income = models.DecimalField(_("monthly income"), **MONEY, default=Decimal("0"))
     address = models.CharField(_("address"), max_length=200, blank=True)
     district = models.CharField(_("district"), max_length=50, blank=True)
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="customers")
+    # No single-column index: the (branch, ...) indexes below lead with it, and every extra index slows the
+    # bulk writes of a million-customer branch (docs/benchmarks.md, workbench).
+    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="customers", db_index=False)
     sub_branch = models.ForeignKey(SubBranch, on_delete=models.PROTECT, related_name="customers")
     owner = models.ForeignKey(
         Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="customers"
@@ -83,6 +85,7 @@ class Customer(Lineage):
         blank=True,
         related_name="worked_customers",
         editable=False,
+        db_index=False,  # (branch, worker) below serves every lookup
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
     aum = models.DecimalField(_("AUM"), **MONEY, default=Decimal("0"))  # sum of deposits, kept by services

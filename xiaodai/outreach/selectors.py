@@ -12,6 +12,8 @@ from django.db.models.functions import Coalesce
 
 from xiaodai.allocation import choices as ac
 from xiaodai.allocation.models import Assignment
+from xiaodai.core.access import actor_of
+from xiaodai.core.roles import Domain, Level
 from xiaodai.customers.choices import ConsentPurpose
 from xiaodai.customers.models import Consent, Customer, OptOut
 from xiaodai.org.models import Staff
@@ -73,6 +75,21 @@ def _count(qs: QuerySet[Outcome]) -> Any:
     return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
 
+def open_follow_ups(staff: Staff) -> QuerySet[FollowUp]:
+    """The person's open follow-ups of customers they may still open: one whose claim lapsed or was handed
+    on is no longer theirs to call (the scope of customers, applied to the follow-ups' few rows)."""
+    actor = actor_of(staff.user)
+    mine = FollowUp.objects.filter(staff=staff, status=c.FollowUpStatus.OPEN)
+    level = actor.level(Domain.CUSTOMER)
+    if level == Level.BRANCH:
+        return mine.filter(customer__branch_id=staff.branch_id)
+    if level == Level.TEAM and staff.team_id is not None:
+        return mine.filter(
+            Q(customer__owner__team_id=staff.team_id) | Q(customer__worker__team_id=staff.team_id)
+        )
+    return mine.filter(Q(customer__owner_id=staff.pk) | Q(customer__worker_id=staff.pk))
+
+
 def eligible(staff: Staff, channel: str, now: dt.datetime, policy: ContactPolicy) -> QuerySet[Customer]:
     """The person's workable customers for a channel today, best first: due follow-ups, then expected value.
 
@@ -83,9 +100,7 @@ def eligible(staff: Staff, channel: str, now: dt.datetime, policy: ContactPolicy
     """
     today, start, end = _day_bounds(now)
     assigned = Assignment.objects.filter(staff=staff, status=ac.Status.ACTIVE, control=False)
-    due = FollowUp.objects.filter(
-        staff=staff, status=c.FollowUpStatus.OPEN, due_on__lte=today, channel=channel
-    )
+    due = open_follow_ups(staff).filter(due_on__lte=today, channel=channel)
     latest = Consent.objects.filter(
         customer=OuterRef("pk"), purpose=ConsentPurpose.MARKETING, channel=channel
     ).order_by("-recorded_at", "-id")

@@ -70,9 +70,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "more": request.GET.get("more") == "1",
         "policy": policy,
         "today": timezone.localdate(),
-        "follow_ups": staff.follow_ups.filter(status=c.FollowUpStatus.OPEN)
-        .select_related("customer")
-        .order_by("due_on")[:20],
+        "follow_ups": selectors.open_follow_ups(staff).select_related("customer").order_by("due_on")[:20],
     }
     return render(request, "outreach/today.html", context)
 
