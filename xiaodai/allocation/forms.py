@@ -193,37 +193,9 @@ def _receiver_label(s: Staff) -> str:
     return f"{s.name} · {s.team.name} ({s.team.get_kind_display()})" if s.team else s.name
 
 
-class ChannelHandOffForm(forms.Form):
-    """Hand a whole channel (an enterprise and its employees) from the strike team to a follow-up person."""
+class _HandOffFields(forms.Form):
+    """The receiver, the note and the deadline every hand-off asks for."""
 
-    enterprise = forms.ModelChoiceField(label=_("Channel (enterprise)"), queryset=Enterprise.objects.none())
-    to_staff = forms.ModelChoiceField(label=_("Follow-up person"), queryset=Staff.objects.none())
-    note = forms.CharField(
-        label=_("Hand-off note"),
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Who the key people are, what was agreed, what to do next. No ID or phone numbers."),
-        error_messages={"required": _("Write a hand-off note for the follow-up person.")},
-    )
-    deadline = forms.DateField(
-        label=_("Deadline"),
-        widget=forms.DateInput(attrs={"type": "date"}),
-        error_messages={"required": _("Set a deadline for the follow-up.")},
-    )
-
-    def __init__(self, user: Any, branch_id: int, data: Any = None) -> None:
-        super().__init__(data)
-        enterprise = self.fields["enterprise"]
-        assert isinstance(enterprise, forms.ModelChoiceField)
-        enterprise.queryset = worked_channels(user)
-        field = self.fields["to_staff"]
-        assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = channel_receivers(branch_id)
-        field.label_from_instance = _receiver_label  # type: ignore[method-assign,assignment]
-        _styled(self)
-
-
-class HandOffForm(forms.Form):
     to_staff = forms.ModelChoiceField(label=_("Follow-up person"), queryset=Staff.objects.none())
     note = forms.CharField(
         label=_("Hand-off note"),
@@ -238,10 +210,32 @@ class HandOffForm(forms.Form):
         error_messages={"required": _("Set a deadline for the follow-up.")},
     )
 
-    def __init__(self, assignment: Assignment, data: Any = None) -> None:
-        super().__init__(data)
+    def _receivers(self, queryset: Any) -> None:
         field = self.fields["to_staff"]
         assert isinstance(field, forms.ModelChoiceField)
-        field.queryset = handoff_receivers(assignment)
+        field.queryset = queryset
         field.label_from_instance = _receiver_label  # type: ignore[method-assign,assignment]
         _styled(self)
+
+
+class ChannelHandOffForm(_HandOffFields):
+    """Hand a whole channel (an enterprise and its employees) from the strike team to a follow-up person."""
+
+    enterprise = forms.ModelChoiceField(label=_("Channel (enterprise)"), queryset=Enterprise.objects.none())
+    field_order = ["enterprise", "to_staff", "note", "deadline"]
+
+    def __init__(self, user: Any, branch_id: int, data: Any = None) -> None:
+        super().__init__(data)
+        enterprise = self.fields["enterprise"]
+        assert isinstance(enterprise, forms.ModelChoiceField)
+        enterprise.queryset = worked_channels(user)
+        self.fields["note"].help_text = _(
+            "Who the key people are, what was agreed, what to do next. No ID or phone numbers."
+        )
+        self._receivers(channel_receivers(branch_id))
+
+
+class HandOffForm(_HandOffFields):
+    def __init__(self, assignment: Assignment, data: Any = None) -> None:
+        super().__init__(data)
+        self._receivers(handoff_receivers(assignment))

@@ -212,27 +212,37 @@ def release_claim(assignment: Assignment, by: Staff, reason: str = "") -> Assign
 # --- hand-off -----------------------------------------------------------------------------------------
 
 
+def _note_and_deadline(note: str, deadline: dt.date | None) -> tuple[str, dt.date]:
+    """A hand-off carries a note and a deadline that is not in the past."""
+    note = " ".join(note.split())
+    if not note:
+        raise AllocationError("note_required")
+    if deadline is None:
+        raise AllocationError("deadline_required")
+    if deadline < _today():
+        raise AllocationError("deadline_past")
+    return note, deadline
+
+
+def _check_receiver(to_staff: Staff, branch_id: int) -> None:
+    """Hand-offs go to an active colleague of the branch who works call lists."""
+    if to_staff.branch_id != branch_id or to_staff.role not in WORKER_ROLES or not to_staff.user.is_active:
+        raise AllocationError("bad_receiver")
+
+
 @_retry_when_locked
 def hand_off(
     assignment: Assignment, to_staff: Staff, note: str, deadline: dt.date | None, by: Staff
 ) -> Assignment:
     """A strike team (攻坚) passes a customer to a follow-up person (跟进): the assignment ends as handed off
     and the receiver gets a new active one carrying the note and the deadline."""
-    note = " ".join(note.split())
+    note, deadline = _note_and_deadline(note, deadline)
     today = _today()
-    if not note:
-        raise AllocationError("note_required")
-    if deadline is None:
-        raise AllocationError("deadline_required")
-    if deadline < today:
-        raise AllocationError("deadline_past")
     if assignment.control:
         raise AllocationError("control_customer")
     if to_staff.pk == assignment.staff_id:
         raise AllocationError("same_receiver")
-    active = to_staff.user.is_active
-    if to_staff.branch_id != assignment.branch_id or to_staff.role not in WORKER_ROLES or not active:
-        raise AllocationError("bad_receiver")
+    _check_receiver(to_staff, assignment.branch_id)
     with transaction.atomic():
         _in_scope(assignment, by)
         ended = Assignment.objects.filter(pk=assignment.pk, status=c.Status.ACTIVE).update(
@@ -278,16 +288,9 @@ def hand_off_channel(
     """A strike team hands a whole channel over: every customer of the enterprise (its payroll and employees)
     that the handing person may see being worked (their own assignments; a lead's team's; a head's branch's)
     goes to the follow-up person with one note and one deadline. Control-group customers stay held back."""
-    note = " ".join(note.split())
+    note, deadline = _note_and_deadline(note, deadline)
     today = _today()
-    if not note:
-        raise AllocationError("note_required")
-    if deadline is None:
-        raise AllocationError("deadline_required")
-    if deadline < today:
-        raise AllocationError("deadline_past")
-    if to_staff.branch_id != by.branch_id or to_staff.role not in WORKER_ROLES or not to_staff.user.is_active:
-        raise AllocationError("bad_receiver")
+    _check_receiver(to_staff, by.branch_id)
     with transaction.atomic():
         handed = list(
             Assignment.objects.for_staff(by.user)
