@@ -8,6 +8,7 @@ from xiaodai.customers.api import router as customers_router
 from xiaodai.org.api_auth import TokenAuth
 from xiaodai.outreach.api import router as outreach_router
 from xiaodai.scoring.api import router as scoring_router
+from xiaodai.signals.api import router as signals_router
 
 api = NinjaAPI(
     title="xiaodai API",
@@ -20,3 +21,4 @@ api.add_router("/", customers_router)
 api.add_router("/", scoring_router)
 api.add_router("/", allocation_router)
 api.add_router("/", outreach_router)
+api.add_router("/", signals_router)

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "xiaodai.ingest",
     "xiaodai.pipeline",
     "xiaodai.pools",
+    "xiaodai.signals",
     "xiaodai.scoring",
     "xiaodai.allocation",
     "xiaodai.outreach",

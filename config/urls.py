@@ -20,5 +20,6 @@ urlpatterns = [
     path("work/", include("xiaodai.outreach.urls")),
     path("scripts/", include("xiaodai.outreach.scripts_urls")),
     path("supervision/", include("xiaodai.outreach.supervision_urls")),
+    path("capital-flow/", include("xiaodai.signals.urls")),
     path("api/v1/", api.urls),
 ]

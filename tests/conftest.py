@@ -2,7 +2,7 @@
 
 branch A ─ sub-branch A1 ─ team T1: lead (team_lead), mgr (loan_manager), tele (telemarketer)
          │               └ team T2: mgr2 (loan_manager)
-         ├ head (branch_head), ops (ops_admin), auditor, lobby, corporate, wealth
+         ├ head (branch_head), ops (ops_admin), auditor, lobby, corporate, wealth, postloan (post_loan)
 branch B ─ sub-branch B1: head_b (branch_head), mgr_b (loan_manager)
 
 customers: own (mgr), team (tele, same team as mgr), other_team (mgr2), other_branch (mgr_b)
@@ -60,6 +60,7 @@ ROLES_A = {
     "wealth": (Role.WEALTH_ADVISOR, None),
     "ops": (Role.OPS_ADMIN, None),
     "auditor": (Role.AUDITOR, None),
+    "postloan": (Role.POST_LOAN, None),
 }
 
 

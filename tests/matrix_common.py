@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tests.conftest import Cast
 
 PUBLIC = {"login", "set_language"}
-ALL_ROLES = ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth", "ops", "auditor"]
+ALL_ROLES = ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth", "ops", "auditor", "postloan"]
 FRONT_LINE = ["head", "lead", "mgr", "tele", "lobby", "corporate", "wealth"]
 REVEALERS = ["head", "lead", "mgr", "tele"]
 

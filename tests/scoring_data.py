@@ -256,6 +256,10 @@ def consumer_loan(customer_id: int, **values: Any) -> Row:
 
 def product_inputs(con: Any, **tables: list[Row]) -> None:
     """Register every table product.py reads on a DuckDB connection; those not given are empty."""
+    from xiaodai.signals.schema import EVENTS
+
     for name, schema in _INPUT_SCHEMAS.items():
         rows = tables.get(name, [])
         con.register(name, pa.table({c: pa.array([r.get(c) for r in rows], t) for c, t in schema.items()}))
+    events = tables.get("signal_events", [])
+    con.register("signal_events", pa.Table.from_pylist(events, schema=EVENTS))

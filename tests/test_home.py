@@ -52,7 +52,7 @@ def test_settled_loans_are_not_in_the_balance(cast: Cast) -> None:
 def test_ops_admin_home_shows_staff_not_customers(cast: Cast) -> None:
     response = cast.client("ops").get("/")
     assert response.context["mode"] == "staff"
-    assert response.context["staff_total"] == 10
+    assert response.context["staff_total"] == 11
     assert "total" not in response.context
 
 
@@ -71,3 +71,13 @@ def test_home_query_count_is_constant(cast: Cast, django_assert_max_num_queries)
     client = cast.client("head")
     with django_assert_max_num_queries(15):
         client.get("/")
+
+
+def test_post_loan_home_counts_the_open_alerts(cast: Cast) -> None:
+    from tests.factories_signals import FlowAlertFactory
+
+    FlowAlertFactory(customer=cast.customers["own"])
+    FlowAlertFactory(customer=cast.customers["other_branch"])  # another branch's: not counted
+    response = cast.client("postloan").get("/")
+    assert response.context["mode"] == "alerts"
+    assert response.context["alerts"]["open"] == 1

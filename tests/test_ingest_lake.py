@@ -94,3 +94,27 @@ def test_a_bad_lake_value_is_masked_once_in_the_report(drop: Path, lake: Path) -
     run = _ingest(drop)
     error = run.errors.get(field="account_no")
     assert error.value == "622202" + "*" * 15 + "0123"
+
+
+def test_a_transactions_file_may_leave_the_currency_out(drop: Path, lake: Path, cast: Cast) -> None:
+    """Contract 1.1 added `currency`; a file written to 1.0 still loads, its currency empty (CNY)."""
+    txns = [drops.row("transactions", txn_id="T9", customer_no="C9000000001")]
+    for r in txns:
+        del r["currency"]
+    drops.write_csv(drop, "transactions", txns)
+    drops.write_manifest(
+        drop, contract_version="1.0", source="core-dw", data_date="2026-11-28", branch_code=cast.branch.code
+    )
+    run = _ingest(drop)
+    assert run.status == RunStatus.LOADED, run.message
+    files = str(lake / "transactions" / "*" / "*.parquet")
+    currencies = duckdb.execute("SELECT currency FROM read_parquet(?)", [files]).fetchall()
+    assert currencies == [(None,)]
+
+
+def test_a_currency_longer_than_three_letters_is_refused(drop: Path, lake: Path) -> None:
+    txns = [drops.row("transactions", txn_id="T9", customer_no="C9000000001", currency="YUAN")]
+    drops.write_csv(drop, "transactions", txns)
+    run = _ingest(drop)
+    assert run.status == RunStatus.REJECTED
+    assert not _parquet(lake)

@@ -18,6 +18,8 @@ from tests.matrix_allocation import SPEC as ALLOCATION_SPEC
 from tests.matrix_common import ALL_ROLES, FRONT_LINE, PUBLIC, REVEALERS, Spec
 from tests.matrix_outreach import PERM_HOLDERS as OUTREACH_HOLDERS
 from tests.matrix_outreach import SPEC as OUTREACH_SPEC
+from tests.matrix_signals import PERM_HOLDERS as SIGNALS_HOLDERS
+from tests.matrix_signals import SPEC as SIGNALS_SPEC
 
 
 def _customer(key_own: str) -> Callable[[Cast, str], str]:
@@ -163,8 +165,8 @@ PERM_HOLDERS = {
     "customers:consent": FRONT_LINE,
 }
 # Each app's rows live beside it (tests/matrix_<app>.py) so parallel work does not edit one table.
-SPEC |= ALLOCATION_SPEC | OUTREACH_SPEC
-PERM_HOLDERS |= ALLOCATION_HOLDERS | OUTREACH_HOLDERS
+SPEC |= ALLOCATION_SPEC | OUTREACH_SPEC | SIGNALS_SPEC
+PERM_HOLDERS |= ALLOCATION_HOLDERS | OUTREACH_HOLDERS | SIGNALS_HOLDERS
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> list[str]:

@@ -75,7 +75,7 @@ def test_a_running_run_polls_every_two_seconds(cast: Cast) -> None:
     body = cast.client("head").get(f"/pipeline/{run.pk}/").content.decode()
     assert f'hx-get="/pipeline/{run.pk}/progress/"' in body
     assert 'hx-trigger="every 2s"' in body
-    assert "20%" in body  # one step of five done
+    assert "16%" in body  # one step of six done
 
 
 def test_a_finished_run_does_not_poll(cast: Cast) -> None:

@@ -247,6 +247,7 @@ def test_a_damaged_model_file_fails_the_scores_step(damaged: Damaged) -> None:
         ("check", "done"),
         ("snapshot", "done"),
         ("pools", "done"),
+        ("signals", "done"),
         ("scores", "failed"),
         ("publish", "skipped"),
     ]

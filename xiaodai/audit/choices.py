@@ -28,6 +28,8 @@ class Action(models.TextChoices):
     PIPELINE_QUEUE = "pipeline.queue", _("Pipeline run queued")
     PIPELINE_RUN = "pipeline.run", _("Pipeline run finished")
     POOL_RULE_CHANGE = "pools.rule_changed", _("Pool rule changed")
+    SIGNAL_RULE_CHANGE = "signals.rule_changed", _("Signal rule changed")
+    FLOW_ALERT_REVIEW = "signals.alert_reviewed", _("Loan-use alert reviewed")
     MODEL_TRAIN = "scoring.model_trained", _("Model trained")
     MODEL_ACTIVATE = "scoring.model_activated", _("Model activated")
     MODEL_RETRAIN_QUEUE = "scoring.retrain_queued", _("Model retraining queued")

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     WEALTH_ADVISOR = "wealth_advisor", _("Wealth advisor")
     OPS_ADMIN = "ops_admin", _("Operations admin")
     AUDITOR = "auditor", _("Auditor")
+    POST_LOAN = "post_loan", _("Post-loan officer")
 
 
 class Perm(models.TextChoices):
@@ -43,6 +44,9 @@ class Perm(models.TextChoices):
     WRITE_SCRIPTS = "write_scripts", _("Write call scripts and submit them for review")
     APPROVE_SCRIPTS = "approve_scripts", _("Review and approve call scripts")
     MANAGE_CONTACT_RULES = "manage_contact_rules", _("Edit contact rules and claim settings")
+    VIEW_CAPITAL_FLOW = "view_capital_flow", _("See capital-flow signals of the customers in scope")
+    MANAGE_SIGNAL_RULES = "manage_signal_rules", _("Edit capital-flow signal rules")
+    REVIEW_FLOW_ALERTS = "review_flow_alerts", _("Read loan-use alerts and their transactions, review them")
 
 
 _FRONT_LINE = {
@@ -52,6 +56,7 @@ _FRONT_LINE = {
     Perm.VIEW_POOLS,
     Perm.WORK_CALLS,
     Perm.CLAIM_CUSTOMERS,
+    Perm.VIEW_CAPITAL_FLOW,
 }
 _LEADS = {
     Perm.REVEAL_PII,
@@ -85,9 +90,12 @@ ROLE_PERMS: dict[str, frozenset[str]] = {
             Perm.VIEW_PIPELINE,
             Perm.RUN_PIPELINE,
             Perm.MANAGE_MODELS,
+            Perm.MANAGE_SIGNAL_RULES,
         }
     ),
     Role.AUDITOR: frozenset({Perm.VIEW_AUDIT}),
+    # Post-loan monitoring reads the flows behind a loan-use alert; it markets nothing (C-17).
+    Role.POST_LOAN: frozenset({Perm.REVIEW_FLOW_ALERTS}),
 }
 
 
@@ -116,6 +124,7 @@ ROLE_LEVELS: dict[str, dict[str, Level]] = {
         Role.WEALTH_ADVISOR: Level.OWN,
         Role.OPS_ADMIN: Level.NONE,
         Role.AUDITOR: Level.NONE,
+        Role.POST_LOAN: Level.BRANCH,
     },
     Domain.ORG: {
         Role.BRANCH_HEAD: Level.BRANCH,

@@ -149,7 +149,7 @@ def _load_through_ingest(drop: Drop, progress: Callable[[int, int], None] | None
     return counts
 
 
-DEMO_LAKE_FEEDS = ("contact_history", "channel_leads")
+DEMO_LAKE_FEEDS = ("contact_history", "channel_leads", "transactions")
 
 
 def _clear_lake_leftovers() -> None:

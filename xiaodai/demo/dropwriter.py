@@ -1,5 +1,5 @@
-"""Writes a generated demo drop as a drop folder (contract CSVs plus manifest.json), so the demo reaches
-the database the way a bank's data does: through `xiaodai ingest`."""
+"""Writes a generated demo drop as a drop folder (contract CSVs, the transactions as Parquet, and
+manifest.json), so the demo reaches the database the way a bank's data does: through `xiaodai ingest`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from xiaodai.demo.generator import Drop
 from xiaodai.demo.rows import CustomerChunk
+from xiaodai.demo.transactions import SCHEMA
 from xiaodai.ingest.contract import CONTRACT_VERSION, FEEDS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -69,10 +74,44 @@ class _Files:
             handle.close()
 
 
+class _Parquet:
+    """`transactions.parquet`, written chunk by chunk (millions of rows: Parquet, not CSV); counts rows and
+    totals the amounts for the manifest. Nothing is written when no chunk has a row."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self.cents = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table) -> None:
+        if not table.num_rows:
+            return
+        if self._writer is None:
+            # A transient file: no statistics, and no dictionary for the ids, which never repeat.
+            texts = [name for name in SCHEMA.names if name != "txn_id"]
+            self._writer = pq.ParquetWriter(self.path, SCHEMA, compression="zstd", store_schema=False,
+                                            use_dictionary=texts, write_statistics=False)  # fmt: skip
+        self._writer.write_table(table, row_group_size=1 << 20)
+        self.rows += table.num_rows
+        self.cents += int(pc.sum(table["amount"]).as_py() * 100)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def control(self) -> dict[str, Any] | None:
+        """The manifest entry (rows and the amount total, as the other feeds declare theirs), or None."""
+        if self._writer is None:
+            return None
+        return {"rows": self.rows, "sums": {"amount": str(Decimal(self.cents).scaleb(-2))}}
+
+
 def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None) -> Path:
     """Write every feed of the demo drop into `folder` with a manifest carrying the row counts and sums."""
     folder.mkdir(parents=True, exist_ok=True)
     files = _Files(folder)
+    transactions = _Parquet(folder / "transactions.parquet")
     try:
         files.write("sub_branches", ((s.code, s.name, s.district) for s in drop.sub_branches))
         files.write("teams", ((t.name, t.kind, t.sub_branch_code) for t in drop.teams))
@@ -98,21 +137,25 @@ def write_drop_folder(drop: Drop, folder: Path, progress: Progress | None = None
         )
         files.write("tags", ((t.code, t.name, t.kind) for t in drop.tags))
         done = 0
-        for chunk in drop.chunks():
+        for number, chunk in enumerate(drop.chunks()):
             _write_chunk(files, chunk)
+            transactions.write(drop.transactions(number, chunk))
             done += len(chunk.customers)
             if progress is not None:
                 progress(done, drop.customer_count)
         files.write("channel_leads", drop.prospects())
     finally:
         files.close()
-    manifest = {
+        transactions.close()
+    manifest: dict[str, Any] = {
         "contract_version": CONTRACT_VERSION,
         "source": "demo",
         "data_date": drop.as_of.isoformat(),
         "branch_code": drop.branch.code,
         "files": {f"{feed}.csv": files.control(feed) for feed in files.rows},
     }
+    if (control := transactions.control()) is not None:
+        manifest["files"]["transactions.parquet"] = control
     (folder / "manifest.json").write_text(
         json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
     )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from faker import Faker
 from stdnum.cn import uscc
@@ -34,7 +35,11 @@ from xiaodai.demo.rows import (
     TagRow,
     TeamRow,
 )
+from xiaodai.demo.transactions import Transactions
 from xiaodai.org.choices import BusinessLine, TeamKind
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEMO_PASSWORD = "xiaodai-demo-2026"  # noqa: S105 - the published password of the demo logins
 DEFAULT_SEED = 20261128
@@ -52,6 +57,7 @@ DEMO_USERNAMES: dict[str, str] = {
     Role.WEALTH_ADVISOR: "wealth",
     Role.OPS_ADMIN: "ops",
     Role.AUDITOR: "auditor",
+    Role.POST_LOAN: "postloan",
 }
 
 _CAPACITY: dict[str, int] = {
@@ -89,6 +95,9 @@ class Drop:
     _prospects: Callable[[], Iterator[ChannelLeadRow]] = field(
         default=lambda: iter(()), repr=False, compare=False
     )
+    _transactions: Callable[[int, CustomerChunk], pa.Table] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def chunks(self) -> Iterator[CustomerChunk]:
         """The customers and their holdings, `chunk_size` at a time; restartable, the same every time."""
@@ -97,6 +106,13 @@ class Drop:
     def prospects(self) -> Iterator[ChannelLeadRow]:
         """Channel leads of people who are not customers (the chunks carry the customers' own leads)."""
         return self._prospects()
+
+    def transactions(self, number: int, chunk: CustomerChunk) -> pa.Table:
+        """The year of transactions of `chunk`, the `number`-th of `chunks()`: an Arrow table in the
+        contract's columns (xiaodai.demo.transactions.SCHEMA)."""
+        if self._transactions is None:
+            raise ValueError("this drop was not made by generate_drop()")
+        return self._transactions(number, chunk)
 
 
 def generate_drop(
@@ -138,6 +154,7 @@ def generate_drop(
     payroll = Payroll(drop)  # salary links of the payroll partners' staff
     object.__setattr__(drop, "_chunks", lambda: payroll.extend(outreach.extend(maker.chunks())))
     object.__setattr__(drop, "_prospects", outreach.prospects)
+    object.__setattr__(drop, "_transactions", Transactions(drop).table)  # money in and out, from the holdings
     return drop
 
 
@@ -211,6 +228,7 @@ def _org(
     add(Role.BRANCH_HEAD, BusinessLine.RETAIL_LOAN, None, None)  # the retail deputy (零售副行长)
     add(Role.OPS_ADMIN, BusinessLine.RETAIL, None, None, DEMO_USERNAMES[Role.OPS_ADMIN])
     add(Role.AUDITOR, BusinessLine.RETAIL, None, None, DEMO_USERNAMES[Role.AUDITOR])
+    add(Role.POST_LOAN, BusinessLine.RETAIL_LOAN, None, None, DEMO_USERNAMES[Role.POST_LOAN])  # 贷后管理
     for sub, district in zip(subs, ref.DISTRICTS, strict=True):
         demo = district.key == "xihu"
         big = district.share >= 0.18  # the larger sub-branches carry an extra manager and telemarketer

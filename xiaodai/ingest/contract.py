@@ -18,7 +18,10 @@ from xiaodai.core.roles import Role
 from xiaodai.customers import choices as c
 from xiaodai.org.choices import BusinessLine, TeamKind
 
-CONTRACT_VERSION = "1.0"
+CONTRACT_VERSION = "1.1"
+# Drops written to an earlier version this installation still reads: 1.1 only added optional columns a
+# file may leave out (transactions.currency).
+COMPATIBLE_VERSIONS = frozenset({"1.0", CONTRACT_VERSION})
 FORMATS = (".csv", ".xlsx", ".parquet")
 
 # Column names that mean credit-bureau data. Such data may only come through licensed credit bureaus, never
@@ -73,6 +76,7 @@ class Column:
     not_after_data_date: bool = False  # dates in the future of the drop are impossible
     min_value: str | None = None  # for numbers, e.g. "0"
     list_of_codes: bool = False  # several codes separated by |
+    may_be_absent: bool = False  # a file may leave the column out (added after 1.0); it reads as empty
 
 
 @dataclass(frozen=True)
@@ -458,6 +462,15 @@ FEEDS_LIST: tuple[Feed, ...] = (
             Column("counterparty_account", T.CODE, required=False, example="6222000000000000"),
             Column("counterparty_bank", T.TEXT, required=False, example="本行"),
             Column("memo", T.TEXT, required=False, example="装修款"),
+            Column(
+                "currency",
+                T.CODE,
+                required=False,
+                example="CNY",
+                max_length=3,
+                may_be_absent=True,
+                description="ISO 4217; empty = CNY. Other currencies are counted by the signals, not summed",
+            ),
         ),
         target=Target.LAKE,
         events=True,

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from xiaodai.ingest.contract import CONTRACT_VERSION, CREDIT_DATA_MARKERS, FEEDS_LIST, Feed, Target, Type
+from xiaodai.ingest.contract import (
+    COMPATIBLE_VERSIONS,
+    CONTRACT_VERSION,
+    CREDIT_DATA_MARKERS,
+    FEEDS_LIST,
+    Feed,
+    Target,
+    Type,
+)
 
 _TYPES = {
     Type.TEXT: "text",
@@ -34,8 +42,11 @@ A daily (T+1) drop is a folder of files, one per feed, named `<feed>.csv`, `<fee
 - **Formats.** CSV with a header line, comma-separated, UTF-8 (with or without BOM) or GBK/GB18030
   (declare it with `encoding`, or let the loader detect it); Excel `.xlsx` (first sheet, header in row 1,
   values only: cells holding formulas are refused); Parquet (column names as below).
-- **Columns.** Every column of the feed must be present, no others; order is free. Empty cells are
-  empty values. Money has no thousands separators, currency signs or full-width digits.
+- **Versions.** This installation reads drops of versions {", ".join(sorted(COMPATIBLE_VERSIONS))}; 1.1
+  added columns a file may leave out ("no, may be left out" below), so a 1.0 drop still loads.
+- **Columns.** Every column of the feed must be present (but those that may be left out), no others;
+  order is free. Empty cells are empty values. Money has no thousands separators, currency signs or
+  full-width digits.
 - **Keys.** Rows are matched on the key below: a key already loaded is updated (or reported unchanged),
   a new key is added. Consent records and opt-outs are evidence: an existing key with other values is
   refused; a withdrawal is a new record.
@@ -98,7 +109,7 @@ def _feed(feed: Feed) -> str:
             rules.append("several codes separated by `|`")
         if col.description:
             rules.append(col.description)
-        required = "yes" if col.required else "no"
+        required = "yes" if col.required else ("no, may be left out" if col.may_be_absent else "no")
         lines.append(
             f"| `{col.name}` | {_TYPES[col.type]} | {required} | {'; '.join(rules)} | {col.example} |\n"
         )

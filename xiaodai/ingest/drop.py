@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from xiaodai.ingest.contract import CONTRACT_VERSION, FEEDS, FORMATS, Target, load_order
+from xiaodai.ingest.contract import COMPATIBLE_VERSIONS, CONTRACT_VERSION, FEEDS, FORMATS, Target, load_order
 from xiaodai.ingest.exceptions import IngestError
 from xiaodai.ingest.readers import sha256_of
 
@@ -60,7 +60,7 @@ def scan(folder: Path, *, source: str | None, data_date: date | None, encoding: 
         raise IngestError("no_folder", f"{folder} is not a folder")
     manifest = _manifest(folder)
     version = str(manifest.get("contract_version", CONTRACT_VERSION))
-    if version != CONTRACT_VERSION:
+    if version not in COMPATIBLE_VERSIONS:
         raise IngestError(
             "contract_version",
             f"the drop follows contract {version}; this installation reads {CONTRACT_VERSION}",

@@ -236,16 +236,21 @@ class _Plan:
 
     def source_sql(self, rejects: bool = False) -> str:
         path = _literal(str(self.source))
+        # Columns the file may leave out (contract: may_be_absent) read as empty cells.
+        absent = "".join(
+            f", CAST(NULL AS VARCHAR) AS {_ident(n)}" for n in self.feed.column_names if n not in self.header
+        )
         if self.kind == "parquet":
             pairs = zip(self.names, self.header, strict=True)
             cells = ", ".join(f"CAST({_ident(raw)} AS VARCHAR) AS {_ident(name)}" for raw, name in pairs)
-            return f"(SELECT {cells} FROM read_parquet({path}))"  # noqa: S608
+            return f"(SELECT {cells}{absent} FROM read_parquet({path}))"  # noqa: S608
         columns = "{" + ", ".join(f"{_literal(n)}: 'VARCHAR'" for n in self.header) + "}"
         more = ", ignore_errors=true, store_rejects=true" if rejects else ""
-        return (
+        reader = (
             f"read_csv({path}, header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
             f"strict_mode=true, columns={columns}{more})"
         )
+        return f"(SELECT *{absent} FROM {reader})" if absent else reader  # noqa: S608
 
     def checked_sql(self, numbered: bool) -> str:
         """Raw cells, typed values (_v_<name>) and the row's verdict (_ok); with `line` when numbered."""
@@ -525,7 +530,7 @@ def _check_header(feed: Feed, header: list[str]) -> None:
         message = f"credit-bureau data ({', '.join(credit)}) may only come through licensed bureaus (C-10)"
         raise FileProblem("credit_data", message)
     found = {
-        "missing columns": [c for c in feed.column_names if c not in header],
+        "missing columns": [c.name for c in feed.columns if c.name not in header and not c.may_be_absent],
         "columns not in the contract": [c for c in header if c not in feed.column_names],
         "repeated columns": sorted({c for c in header if header.count(c) > 1}),
     }

@@ -31,12 +31,14 @@ from xiaodai.pools.rules import POOL_CODES
 
 class Scenario(models.TextChoices):
     """Consumption scenarios (场景) a script can be narrowed to: the codes the scenario-channel pool carries
-    in its members' detail (xiaodai.pools.reasons.SCENARIOS, the `channel_leads` feed), so a pool member's
-    scenario finds its script directly."""
+    in its members' detail (xiaodai.pools.reasons.SCENARIOS, the `channel_leads` feed) and the capital-flow
+    signals' scenarios (xiaodai.signals.choices.Scenario): a customer's scenario finds its script directly."""
 
     RENOVATION = "renovation", pgettext_lazy("scenario", "Renovation")
+    FURNITURE = "furniture", pgettext_lazy("scenario", "Furniture and appliances")
     CAR = "car", pgettext_lazy("scenario", "Car purchase")
     EDUCATION = "education", pgettext_lazy("scenario", "Education")
+    MEDICAL = "medical", pgettext_lazy("scenario", "Medical")
     TRAVEL = "travel", pgettext_lazy("scenario", "Travel")
     WEDDING = "wedding", pgettext_lazy("scenario", "Wedding")
     PROVIDENT_FUND = "provident_fund", pgettext_lazy("scenario", "Housing provident fund")
@@ -341,12 +343,14 @@ def approved_script_for(
     product: str | None = None,
     pool: str | None = None,
     scenario: str | None = None,
+    scenario_first: bool = False,
 ) -> ScriptVersion | None:
     """The approved script version that fits a customer best, or None.
 
     Only approved versions (C-14). A script fits when its product is `product` (any product when None) and
     its pool and scenario are each blank ("any") or equal to the customer's. Best first: pool and scenario
     both matched, then pool, then scenario, then a generic script; ties go to the most recently approved.
+    `scenario_first`: the scenario is the customer's need now (a capital-flow signal), it beats the pool.
     """
     qs = ScriptVersion.objects.filter(status=ScriptStatus.APPROVED, script__branch_id=branch_id)
     if product:
@@ -360,7 +364,11 @@ def approved_script_for(
             pool_rank=Case(pool_hit, default=Value(0), output_field=IntegerField()),
             scenario_rank=Case(scenario_hit, default=Value(0), output_field=IntegerField()),
         )
-        .order_by("-pool_rank", "-scenario_rank", "-reviewed_at", "-pk")
+        .order_by(
+            *(("-scenario_rank", "-pool_rank") if scenario_first else ("-pool_rank", "-scenario_rank")),
+            "-reviewed_at",
+            "-pk",
+        )
         .select_related("script")
         .first()
     )

@@ -25,6 +25,9 @@ from xiaodai.pools.models import PoolMember
 from xiaodai.pools.reasons import reason as pool_reason
 from xiaodai.scoring.models import CustomerScore
 from xiaodai.scoring.wording import reasons_text
+from xiaodai.signals import wording
+from xiaodai.signals.choices import script_scenario
+from xiaodai.signals.models import Signal
 
 CONTACTS_SHOWN = 10
 
@@ -232,14 +235,29 @@ class Card:
     script: ScriptVersion | None
     problems: list[rules.Problem]
     assignment: Assignment | None
+    # Capital-flow signals (newest first): the signal, its evidence in a sentence, the suggested action.
+    signals: list[tuple[Signal, str, str]] = field(default_factory=list)
 
     @property
     def primary_pool(self) -> str:
         return next((m.pool for m, _r in self.memberships if m.is_primary), "")
 
     @property
+    def scenario_from_signal(self) -> bool:
+        return bool(self.scenario) and not any(
+            m.pool == "scenario_channel" and m.detail for m, _r in self.memberships
+        )
+
+    @property
     def scenario(self) -> str:
-        return next((m.detail for m, _r in self.memberships if m.pool == "scenario_channel" and m.detail), "")
+        """The scenario a channel named the customer for, else the one their money shows (the newest signal
+        with a script scenario: a scenario payment, a provident-fund withdrawal)."""
+        named = next(
+            (m.detail for m, _r in self.memberships if m.pool == "scenario_channel" and m.detail), ""
+        )
+        return named or next(
+            (s for s in (script_scenario(sig.kind, sig.detail) for sig, _r, _a in self.signals) if s), ""
+        )
 
 
 def holdings(customer: Customer) -> Holdings:
@@ -287,8 +305,15 @@ def card(customer: Customer, channel: str, now: dt.datetime) -> Card:
         script=None,
         problems=rules.check(customer, channel, now),
         assignment=customer.assignments.filter(status=ac.Status.ACTIVE).select_related("staff").first(),
+        signals=[
+            (sig, wording.reason(sig), wording.action(sig))
+            for sig in customer.signals.order_by("-last_on", "-amount")
+        ],
     )
     built.script = approved_script_for(
-        customer.branch_id, pool=built.primary_pool or None, scenario=built.scenario or None
+        customer.branch_id,
+        pool=built.primary_pool or None,
+        scenario=built.scenario or None,
+        scenario_first=built.scenario_from_signal,
     )
     return built

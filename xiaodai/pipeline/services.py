@@ -35,7 +35,7 @@ from xiaodai.pools import services as pools
 from xiaodai.pools.exceptions import RuleError
 
 SCORE_HISTORY_DAYS = 400
-STEPS = ("check", "snapshot", "pools", "scores", "publish")
+STEPS = ("check", "snapshot", "pools", "signals", "scores", "publish")
 
 
 def latest_data_date() -> dt.date | None:
@@ -180,8 +180,11 @@ def _check(run: PipelineRun, state: dict[str, Any]) -> int:
             _("The drop for %(day)s lacks %(feeds)s; the previous results stay in place.")
             % {"day": run.data_date, "feeds": ", ".join(missing)}
         )
+    from xiaodai.signals.services import current_config as signal_config
+
     state["config"] = config = pools.current_config()
-    run.rule_versions = config.versions
+    state["signal_config"] = signal_config()
+    run.rule_versions = {**config.versions, **state["signal_config"].versions}
     run.save(update_fields=["rule_versions"])
     return len(loaded)
 
@@ -196,6 +199,7 @@ def _snapshot(run: PipelineRun, state: dict[str, Any]) -> int:
         run.data_date,
         # The scores read a year of contact history (recency, earlier outcomes), the pools their own windows.
         lake_days=max(pools.lake_days(state["config"]), SCORE_HISTORY_DAYS),
+        transaction_days=state["signal_config"].window_days(),
         progress=lambda name, rows: counts.__setitem__(name, rows),
     )
     state["counts"] = counts
@@ -212,6 +216,21 @@ def _pools(run: PipelineRun, state: dict[str, Any]) -> int:
         )
     state["compute_seconds"] = time.perf_counter() - started
     return int(state["members"].num_rows)
+
+
+def _signals(run: PipelineRun, state: dict[str, Any]) -> int:
+    """Needs and risks read from the customers' transactions; its events go beside the snapshot (scores)."""
+    import pyarrow.parquet as pq
+
+    from xiaodai.signals.compute import compute as signals
+
+    with engines.connect(run.engine) as con:
+        result = signals(con, state["files"], run.data_date, state["signal_config"], prefix=f"run{run.pk}sig")
+    state["signals"] = result
+    events = state["files"]["customers"].parent / "signal_events.parquet"
+    pq.write_table(result.events, events)
+    state["files"]["signal_events"] = events
+    return int(result.signals.num_rows)
 
 
 def _scores(run: PipelineRun, state: dict[str, Any]) -> int:
@@ -236,6 +255,7 @@ def _scores(run: PipelineRun, state: dict[str, Any]) -> int:
 
 def _publish(run: PipelineRun, state: dict[str, Any]) -> int:
     from xiaodai.pools import publish
+    from xiaodai.signals.publish import extra
 
     rows = publish.publish_run(
         run.pk,
@@ -244,6 +264,7 @@ def _publish(run: PipelineRun, state: dict[str, Any]) -> int:
         state["figures"],
         only_branch=Branch.objects.count() == 1,
         scored=state.get("scored"),
+        extra=extra(state["signals"], run.pk, run.branch_id, run.data_date, timezone.now()),
     )
     run.is_published = True  # written by publish_run, in its transaction
     state["message"] = _("%(members)s pool memberships for %(customers)s customers.") % {
@@ -257,6 +278,7 @@ _STEP_FUNCS: dict[str, Callable[[PipelineRun, dict[str, Any]], int]] = {
     "check": _check,
     "snapshot": _snapshot,
     "pools": _pools,
+    "signals": _signals,
     "scores": _scores,
     "publish": _publish,
 }

@@ -185,6 +185,18 @@ LAKE_SOURCES: dict[str, tuple[str, pa.Schema]] = {
 }
 
 
+# The transactions of the signal rules' window, exactly as the lake holds them (duplicates, other currencies
+# and bad amounts included: the signal step counts them). Money in cents, the bank's local date of booking.
+TRANSACTIONS_SQL = (
+    "SELECT c.customer_id, t.txn_id, t.account_no, CAST(t.booked_at AS DATE) AS booked_on, "
+    "CAST(round(t.amount * 100) AS BIGINT) AS amount, t.direction, t.channel, t.mcc, t.counterparty_name, "
+    "t.counterparty_account, t.counterparty_bank, t.memo, t.currency "
+    "FROM {transactions} t JOIN customers c ON c.customer_no = t.customer_no "
+    "WHERE t.month >= '{first_month}' AND CAST(t.booked_at AS DATE) > DATE '{since}' "
+    "AND CAST(t.booked_at AS DATE) <= DATE '{day}'"
+)
+
+
 def run_dir(run_id: int) -> Path:
     return lake_root() / "_pipeline" / f"run{int(run_id)}"
 
@@ -262,9 +274,11 @@ def take(
     lake_days: int,
     progress: Callable[[str, int], None],
     folder: Path | None = None,
+    transaction_days: int = 0,
 ) -> dict[str, Path]:
-    """Write every source of the run as Parquet; returns {name: file}. `lake_days` bounds the events read;
-    `folder` replaces the run's own (model training takes a snapshot outside any run)."""
+    """Write every source of the run as Parquet; returns {name: file}. `lake_days` bounds the events read,
+    `transaction_days` the transactions (the signal rules' window; 0: the same as lake_days); `folder`
+    replaces the run's own (model training takes a snapshot outside any run)."""
     from xiaodai.lake.writer import read_feed
 
     folder = folder or run_dir(run_id)
@@ -306,7 +320,43 @@ def take(
             files[name] = folder / f"{name}.parquet"
             pq.write_table(table, files[name])
             progress(name, table.num_rows)
+        files["transactions"] = _transactions(con, folder, day, transaction_days or lake_days, progress)
     return files
+
+
+def _transactions(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    day: dt.date,
+    days: int,
+    progress: Callable[[str, int], None],
+) -> Path:
+    """Straight from the lake to the snapshot's Parquet, in DuckDB (the rows never pass through Python)."""
+    from xiaodai.lake.writer import read_feed
+    from xiaodai.signals.schema import TRANSACTIONS
+
+    since = day - dt.timedelta(days=days)
+    query = TRANSACTIONS_SQL.format(
+        transactions=read_feed("transactions"),
+        first_month=f"{since.year:04d}-{since.month:02d}",  # the partitions are named YYYY-MM
+        since=since.isoformat(),
+        day=day.isoformat(),
+    )
+    path = folder / "transactions.parquet"
+    casts = ", ".join(f"CAST({f.name} AS {_DUCK[f.type]}) AS {f.name}" for f in TRANSACTIONS)
+    con.execute(
+        f"COPY (SELECT {casts} FROM ({query})) TO '{_quoted(path)}' (FORMAT parquet, COMPRESSION zstd)"
+    )
+    rows = con.execute(f"SELECT count(*) FROM read_parquet('{_quoted(path)}')").fetchone()
+    progress("transactions", int(rows[0]) if rows else 0)
+    return path
+
+
+_DUCK = {pa.int64(): "BIGINT", pa.string(): "VARCHAR", pa.date32(): "DATE"}
+
+
+def _quoted(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def discard(run_id: int) -> None:

@@ -27,6 +27,8 @@ STEP_LABELS = {
     "check": gettext_lazy("Check the data drop"),
     "snapshot": gettext_lazy("Snapshot the data"),
     "pools": gettext_lazy("Compute the pools"),
+    "signals": gettext_lazy("Read the capital flow"),
+    "scores": gettext_lazy("Score the customers"),
     "publish": gettext_lazy("Publish the results"),
 }
 

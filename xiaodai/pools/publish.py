@@ -11,6 +11,7 @@ COPY on PostgreSQL). tests/test_publish.py checks that both give the same rows.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,42 @@ _FLAGS = {"is_primary", "is_new", "personalised"}
 _BATCH = 50_000
 
 
+@dataclass(frozen=True)
+class Extra:
+    """More of the run's results to write in the same transaction (the signal step's): tables staged as the
+    engine made them (as `xiaodai_stage_<name>`: cents, ISO dates, 0/1), then statements that turn them into
+    rows, per vendor ({postgres: [(sql with %s, params)]}). Plain data: it crosses into the SQLite child."""
+
+    tables: tuple[tuple[str, pa.Table], ...]
+    statements: dict[bool, list[tuple[str, list[Any]]]]
+
+
+def _raw(table: pa.Table) -> pa.Table:
+    """An extra table as staged: dates as ISO text, flags as 0/1, the rest as it is."""
+    out = []
+    for col in table.columns:
+        if pa.types.is_date(col.type):
+            out.append(pc.strftime(col, format="%Y-%m-%d"))
+        elif pa.types.is_boolean(col.type):
+            out.append(col.cast(pa.int64()))
+        else:
+            out.append(col)
+    return pa.Table.from_arrays(out, names=table.column_names)
+
+
+def _stage_through_django(cur: Any, extra: Extra) -> None:
+    """The extra tables as temporary tables on Django's connection (the in-transaction path)."""
+    for name, table in extra.tables:
+        staged = _raw(table)
+        types = ", ".join(
+            f'"{f.name}" {"TEXT" if pa.types.is_string(f.type) else "BIGINT"}' for f in staged.schema
+        )
+        cur.execute(f"DROP TABLE IF EXISTS xiaodai_stage_{name}")
+        cur.execute(f"CREATE TEMPORARY TABLE xiaodai_stage_{name} ({types})")
+        columns = tuple(staged.column_names)
+        _insert(f"xiaodai_stage_{name}", columns, (tuple(r.values()) for r in staged.to_pylist()))
+
+
 def prepare(
     members: pa.Table, run_id: int, scored: Scored | None
 ) -> tuple[pa.Table, pa.Table, list[Any] | None]:
@@ -75,12 +112,13 @@ def publish_run(
     *,
     only_branch: bool,
     scored: Scored | None = None,
+    extra: Extra | None = None,
 ) -> int:
     """Replace the branch's membership and scores with this run's, add its figures and what made the scores,
     make it the published run."""
     members, scores, score_run = prepare(members, run_id, scored)
     if arrowdb.available():
-        args = (run_id, branch_id, members, figures, scores, score_run, only_branch)
+        args = (run_id, branch_id, members, figures, scores, score_run, only_branch, extra)
         if connection.vendor == "sqlite":
             arrowdb.in_child(_publish_sqlite_file, arrowdb.sqlite_path(), *args)
         else:
@@ -89,6 +127,10 @@ def publish_run(
         return members.num_rows
     with transaction.atomic():
         with connection.cursor() as cur:
+            if extra is not None:
+                _stage_through_django(cur, extra)
+                for sql, params in extra.statements[connection.vendor == "postgresql"]:
+                    cur.execute(sql, params)
             for sql in _delete_sql(only_branch):
                 cur.execute(sql, [] if only_branch else [branch_id])
             cur.execute(_PUBLISHED_SQL, [run_id, branch_id, run_id])
@@ -192,11 +234,12 @@ def _publish_sqlite_file(
     scores: pa.Table,
     score_run: list[Any] | None,
     only_branch: bool,
+    extra: Extra | None,
 ) -> None:
     """In a child process (see arrowdb.in_child): ADBC's own SQLite must not share a process with Django's."""
     with arrowdb.connect(path) as con:
         _publish_arrow(
-            con, run_id, branch_id, members, figures, scores, score_run, only_branch, postgres=False
+            con, run_id, branch_id, members, figures, scores, score_run, only_branch, extra, postgres=False
         )
 
 
@@ -209,6 +252,7 @@ def _publish_arrow(
     scores: pa.Table,
     score_run: list[Any] | None,
     only_branch: bool,
+    extra: Extra | None,
     *,
     postgres: bool,
 ) -> None:
@@ -224,6 +268,11 @@ def _publish_arrow(
         for target, columns, table in targets:
             staged = _staged(table, run_id, columns)
             cur.adbc_ingest(f"xiaodai_stage_{target}", staged, mode="replace", temporary=True)
+        if extra is not None:
+            for name, table in extra.tables:
+                cur.adbc_ingest(f"xiaodai_stage_{name}", _raw(table), mode="replace", temporary=True)
+            for sql, params in extra.statements[postgres]:
+                cur.execute(_marks(sql, postgres), params)
         for sql in _delete_sql(only_branch):
             cur.execute(_marks(sql, postgres), None if only_branch else [branch_id])
         for target, columns, _table in targets:

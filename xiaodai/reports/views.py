@@ -32,6 +32,8 @@ def home(request: HttpRequest) -> HttpResponse:
         context.update(_staff_context(request))
     elif actor.has(Perm.VIEW_AUDIT):
         context.update(_audit_context())
+    elif actor.has(Perm.REVIEW_FLOW_ALERTS):
+        context.update(_alerts_context(request))
     return render(request, "reports/home.html", context)
 
 
@@ -80,6 +82,14 @@ def _staff_context(request: HttpRequest) -> dict[str, Any]:
             ],
         },
     }
+
+
+def _alerts_context(request: HttpRequest) -> dict[str, Any]:
+    """Post-loan monitoring: the loan-use alerts waiting for a review (C-17)."""
+    from xiaodai.signals.selectors import alert_counts
+
+    counts = alert_counts(request.user)
+    return {"mode": "alerts", "alerts": counts}
 
 
 def _audit_context() -> dict[str, Any]:

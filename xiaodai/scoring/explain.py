@@ -29,6 +29,8 @@ GROUP: dict[str, str] = {
     "occupation": "occupation", "tenure_days": "tenure",
     "loans_before": "past_loans", "last_loan_days": "past_loans",
     "has_mortgage": "mortgage", "card_limit": "card", "premium_card": "card", "g_rate_30": "season",
+    "sig_scenario_days": "flow_scenario", "sig_scenario": "flow_scenario", "sig_lender_n90": "flow_lender",
+    "sig_provident_days": "flow_provident", "sig_salary_90": "flow_salary", "sig_outflow_n30": "flow_outflow",
 }  # fmt: skip
 
 
@@ -125,6 +127,9 @@ PARAMS: dict[str, dict[str, str]] = {
     "tenure": {"days": "tenure_days"},
     "past_loans": {"n": "loans_before"},
     "card": {"limit": "card_limit"},
+    "flow_scenario": {"days": "sig_scenario_days", "scenario": "sig_scenario"},
+    "flow_lender": {"n": "sig_lender_n90"},
+    "flow_provident": {"days": "sig_provident_days"},
 }
 
 

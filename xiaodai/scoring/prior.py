@@ -32,6 +32,9 @@ OTHER = 0.005
 KEEN_DAYS, KEEN_FACTOR = 90, 2.0
 REFUSED_DAYS, REFUSED_FACTOR = 180, 0.3
 BUSY_CONTACTS, BUSY_FACTOR = 3, 0.7
+# Capital flow: a need the customer's money shows now (a large scenario payment or a provident-fund withdrawal
+# in the last 30 days) raises the chance by half.
+FLOW_DAYS, FLOW_FACTOR = 30, 1.5
 
 
 def _col(frame: Frame, name: str, missing: float) -> np.ndarray:
@@ -71,18 +74,33 @@ def score(frame: Frame) -> tuple[np.ndarray, list[list[list[Any]]]]:
     keen = _col(frame, "h_days_since_keen", 1e9) <= KEEN_DAYS
     refused = _col(frame, "h_days_since_refused", 1e9) <= REFUSED_DAYS
     busy = _col(frame, "h_prev_n_90", 0) >= BUSY_CONTACTS
+    scenario_days = _col(frame, "sig_scenario_days", 1e9)
+    provident_days = _col(frame, "sig_provident_days", 1e9)
+    flow = (scenario_days <= FLOW_DAYS) | (provident_days <= FLOW_DAYS)
     p = p * np.where(keen, KEEN_FACTOR, 1.0) * np.where(refused, REFUSED_FACTOR, 1.0)
+    p = p * np.where(flow, FLOW_FACTOR, 1.0)
     p = np.minimum(p * np.where(busy, BUSY_FACTOR, 1.0), 0.95)
     since_keen = frame.column("h_days_since_keen")
     reasons: list[list[list[Any]]] = []
     for i, ps in enumerate(pools):
         mine: list[list[Any]] = [["pool", {"pool": pool}] for pool in ps[:2]]
+        if flow[i]:
+            mine.insert(0, _flow_reason(frame, i, scenario_days[i], provident_days[i]))
         if keen[i]:
             mine.insert(0, ["keen_before", {"days": int(since_keen[i])}])
         if refused[i]:
             mine.append(["refused_recently", {}])
         reasons.append(mine[:3] or [["no_pool", {}]])
     return p, reasons
+
+
+def _flow_reason(frame: Frame, i: int, scenario_days: float, provident_days: float) -> list[Any]:
+    if scenario_days <= provident_days:
+        scenario = (
+            frame.table["sig_scenario"][i].as_py() if "sig_scenario" in frame.table.column_names else ""
+        )
+        return ["flow_scenario", {"days": int(scenario_days), "scenario": scenario or ""}]
+    return ["flow_provident", {"days": int(provident_days)}]
 
 
 def pool_only(pools: list[str]) -> float:

@@ -76,6 +76,32 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "g_rate_30", "number", "derived", "share of the branch's contacts of the 30 days before ending keen"
     ),
+    # Capital flow (xiaodai.signals): events the signal step dated from the customer's transactions.
+    Feature(
+        "sig_scenario_days",
+        "number",
+        "derived",
+        gettext_noop("days since a large consumption-scenario payment"),
+    ),
+    Feature("sig_scenario", "category", "derived", gettext_noop("scenario of the latest large payment")),
+    Feature(
+        "sig_lender_n90",
+        "number",
+        "derived",
+        gettext_noop("repayments to other lenders in the 90 days before"),
+    ),
+    Feature(
+        "sig_provident_days", "number", "derived", gettext_noop("days since a provident-fund withdrawal")
+    ),
+    Feature(
+        "sig_salary_90", "number", "derived", gettext_noop("a raise or a new employer in the 90 days before")
+    ),
+    Feature(
+        "sig_outflow_n30",
+        "number",
+        "derived",
+        gettext_noop("transfers out to other institutions in the 30 days before"),
+    ),
 )
 
 
@@ -155,6 +181,18 @@ hist AS (
     WHERE h.contacted_on < r.t
     GROUP BY r.row_id
 ),
+sig AS (
+    SELECT r.row_id,
+        min(r.t - e.on_date) FILTER (WHERE e.kind = 'scenario') AS sig_scenario_days,
+        arg_max(e.detail, e.on_date) FILTER (WHERE e.kind = 'scenario') AS sig_scenario,
+        count(*) FILTER (WHERE e.kind = 'other_lender' AND e.on_date >= r.t - 90) AS sig_lender_n90,
+        min(r.t - e.on_date) FILTER (WHERE e.kind = 'provident_fund') AS sig_provident_days,
+        max(CASE WHEN e.kind = 'salary_change' AND e.on_date >= r.t - 90 THEN 1 ELSE 0 END) AS sig_salary_90,
+        count(*) FILTER (WHERE e.kind = 'deposit_outflow' AND e.on_date >= r.t - 30) AS sig_outflow_n30
+    FROM rows r JOIN signal_events e ON e.customer_id = r.customer_id
+    WHERE e.on_date < r.t
+    GROUP BY r.row_id
+),
 days AS (
     SELECT contacted_on AS d, count(*) AS n,
         count(*) FILTER (WHERE outcome IN {_in((*KEEN, OC.APPLIED))}) AS keen
@@ -183,11 +221,14 @@ SELECT c.row_id, c.customer_id, c.t,
     h.h_days_since_keen, coalesce(h.h_prev_refused, 0) AS h_prev_refused,
     coalesce(h.h_prev_pos, 0) AS h_prev_pos, h.h_days_since_pos, h.h_last_outcome,
     h.h_days_since_refused,  -- read by rules v1, not a model feature
-    g.g_rate_30
+    g.g_rate_30,
+    s.sig_scenario_days, s.sig_scenario, coalesce(s.sig_lender_n90, 0) AS sig_lender_n90,
+    s.sig_provident_days, coalesce(s.sig_salary_90, 0) AS sig_salary_90,
+    coalesce(s.sig_outflow_n30, 0) AS sig_outflow_n30
 FROM cust c
 LEFT JOIN line l USING (row_id) LEFT JOIN loan lo USING (row_id) LEFT JOIN card k USING (row_id)
 LEFT JOIN app a USING (row_id) LEFT JOIN pay p ON p.customer_id = c.customer_id
-LEFT JOIN hist h USING (row_id) LEFT JOIN rate g ON g.t = c.t
+LEFT JOIN hist h USING (row_id) LEFT JOIN rate g ON g.t = c.t LEFT JOIN sig s USING (row_id)
 ORDER BY c.t, c.row_id
 """
 
@@ -206,6 +247,17 @@ WHERE h.outcome <> '{OC.APPLIED}' AND h.contacted_on <= DATE '{{last}}' - {LABEL
 def register(con: duckdb.DuckDBPyConnection, files: dict[str, Path]) -> None:
     for name in INPUTS:
         con.register(name, con.read_parquet(str(files[name])))
+    register_events(con, files.get("signal_events"))
+
+
+def register_events(con: duckdb.DuckDBPyConnection, path: Path | str | None) -> None:
+    """The signal step's dated events (none when the run or snapshot has no transactions step)."""
+    from xiaodai.signals.schema import EVENTS
+
+    if path is None:
+        con.register("signal_events", EVENTS.empty_table())
+    else:
+        con.register("signal_events", con.read_parquet(str(path), union_by_name=True))
 
 
 def _frame(con: duckdb.DuckDBPyConnection, y: np.ndarray | None) -> Frame:

@@ -215,20 +215,32 @@ def score_history_file(name: str, path: Path, *, id_col: str, output: Path) -> i
 
 def product_training_frame(day: dt.date, folder: Path) -> Frame:
     """Every branch's snapshot (holdings, a year of contacts) under `folder`, then the training frame."""
-    from xiaodai.pipeline import snapshot
+    import pyarrow.parquet as pq
 
+    from xiaodai.pipeline import engines, snapshot
+    from xiaodai.pipeline.choices import Engine
+    from xiaodai.signals.compute import compute as signals
+    from xiaodai.signals.services import current_config
+
+    config = current_config()
     for branch in Branch.objects.order_by("pk"):
-        snapshot.take(
+        files = snapshot.take(
             0,
             branch.pk,
             day,
             lake_days=HISTORY_DAYS,
             progress=lambda *_: None,
             folder=folder / f"b{branch.pk}",
+            transaction_days=HISTORY_DAYS + config.window_days(),
         )
+        # The capital-flow events of the whole year: a past contact's features see the ones before it.
+        with engines.connect(Engine.DUCKDB) as engine:
+            events = signals(engine, files, day, config, prefix=f"train{branch.pk}").events
+        pq.write_table(events, folder / f"b{branch.pk}" / "signal_events.parquet")
     with duckdb.connect() as con:
         for name in product.INPUTS:
             con.register(name, con.read_parquet(str(folder / "*" / f"{name}.parquet"), union_by_name=True))
+        product.register_events(con, str(folder / "*" / "signal_events.parquet"))
         return product.training_frame(con, day)
 
 

@@ -69,6 +69,20 @@ def reason_text(code: str, params: dict[str, Any]) -> str:
         return _("Credit card limit %(limit)s") % {"limit": amount_words(p.get("limit"))}
     if code == "season":
         return _("Contacts are converting well this month")
+    if code == "flow_scenario":
+        from xiaodai.signals.choices import Scenario
+
+        scenario = str(p.get("scenario") or "")
+        label = Scenario(scenario).label if scenario in Scenario.values else scenario
+        return _("A large %(scenario)s payment %(days)s days ago") % {"scenario": label, "days": _days(p)}
+    if code == "flow_lender":
+        return _("Repaying another lender (%(n)s repayments in 90 days)") % {"n": p.get("n", 0)}
+    if code == "flow_provident":
+        return _("Withdrew from the housing provident fund %(days)s days ago") % {"days": _days(p)}
+    if code == "flow_salary":
+        return _("A raise or a new employer lately")
+    if code == "flow_outflow":
+        return _("Moved money out to other institutions lately")
     if code == "pool":
         pool = BY_CODE.get(str(p.get("pool")))
         return _("In pool: %(pool)s") % {"pool": pool.name if pool else p.get("pool")}
