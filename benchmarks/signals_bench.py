@@ -24,6 +24,7 @@ ratio of the medians. The figures are in docs/benchmarks.md ("Capital flow: sign
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import platform
@@ -54,18 +55,21 @@ class Run:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--transactions", type=int, default=20_000_000, help="rows in the current month")
     parser.add_argument("--baseline", type=int, default=None, help="rows before it (default 30 %% of them)")
     parser.add_argument("--customers", type=int, default=None, help="default: transactions / 67")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=None, help="default 3 (2 with --quick)")
     parser.add_argument("--quick", action="store_true", help="1,000,000 transactions, 2 rounds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory_limit for both")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
     if args.quick:
-        args.transactions, args.rounds = 1_000_000, 2
+        args.transactions = 1_000_000
+    args.rounds = args.rounds or (2 if args.quick else 3)
     baseline = args.baseline if args.baseline is not None else int(args.transactions * 0.3)
     customers = args.customers or max(100, args.transactions // 67)
 
@@ -91,7 +95,9 @@ def _data(work: Path, transactions: int, baseline: int, customers: int) -> dict[
     if marker.exists():
         return files
     shutil.rmtree(work, ignore_errors=True)
-    print(f"generating {transactions:,} + {baseline:,} transactions for {customers:,} customers into {work} ...")
+    print(
+        f"generating {transactions:,} + {baseline:,} transactions for {customers:,} customers into {work} ..."
+    )
     began = time.perf_counter()
     signals_data.generate(work, transactions=transactions, baseline=baseline, customers=customers, day=DAY)
     marker.touch()
@@ -105,17 +111,32 @@ def _machine(files: dict[str, Path], args: argparse.Namespace) -> None:
     import pyarrow.parquet as pq
 
     cpu = next(
-        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if "model name" in line),
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if "model name" in line
+        ),
         platform.processor(),
     )
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)  # noqa: S607
     meta = pq.read_metadata(files["transactions"])
     size = files["transactions"].stat().st_size / 2**20
-    print(f"date      {dt.datetime.now().isoformat(timespec='seconds')}  (commit {commit.stdout.strip()}, uncommitted)")
+    print(
+        f"date      {dt.datetime.now().isoformat(timespec='seconds')}  "
+        f"(commit {commit.stdout.strip()}, plus the working tree)"
+    )
     print(f"machine   {os.cpu_count()} cores, {cpu}")
-    print(f"software  Python {platform.python_version()}, DuckDB {duckdb.__version__}, ibis {ibis.__version__}")
-    print(f"limits    threads={args.threads}, memory_limit={args.memory_limit}, spill to {files['transactions'].parent}")
-    print(f"data      {meta.num_rows:,} transaction rows ({size:,.0f} MiB Parquet, {meta.num_row_groups} row groups)")
+    print(
+        f"software  Python {platform.python_version()}, DuckDB {duckdb.__version__}, ibis {ibis.__version__}"
+    )
+    print(
+        f"limits    threads={args.threads}, memory_limit={args.memory_limit}, "
+        f"spill to {files['transactions'].parent / 'spill'}"
+    )
+    print(
+        f"data      {meta.num_rows:,} transaction rows "
+        f"({size:,.0f} MiB Parquet, {meta.num_row_groups} row groups)"
+    )
 
 
 def _connect(variant: str, args: argparse.Namespace, work: Path) -> Any:
@@ -170,7 +191,8 @@ def _bench(files: dict[str, Path], args: argparse.Namespace) -> list[Run]:
             runs.append(run)
             stages = ", ".join(f"{k} {v:.1f}" for k, v in run.seconds.items())
             print(
-                f"round {n + 1} {variant}: {run.wall:6.2f} s wall, {run.cpu:6.1f} s CPU, peak {run.peak_mb:,.0f} MB, "
+                f"round {n + 1} {variant}: {run.wall:6.2f} s wall, {run.cpu:6.1f} s CPU, "
+                f"peak {run.peak_mb:,.0f} MB, "
                 f"others {run.others:4.1f} CPU s  [{stages}]",
                 flush=True,
             )
@@ -199,11 +221,17 @@ def _report(runs: list[Run]) -> None:
         mine = [r for r in runs if r.variant == variant]
         medians[variant] = statistics.median(r.wall for r in mine)
         print(f"{label:<24} wall {_stats([r.wall for r in mine])}, n={len(mine)}")
-        print(f"{'':<24} CPU  {_stats([r.cpu for r in mine])}; peak RSS max {max(r.peak_mb for r in mine):,.0f} MB")
+        print(
+            f"{'':<24} CPU  {_stats([r.cpu for r in mine])}; "
+            f"peak RSS max {max(r.peak_mb for r in mine):,.0f} MB"
+        )
         stages = {k: statistics.median(r.seconds[k] for r in mine) for k in mine[0].seconds}
         print(f"{'':<24} stages (median s): " + ", ".join(f"{k} {v:.2f}" for k, v in stages.items()))
     others = max(r.others for r in runs)
-    print(f"step / hand (median wall): {medians['step'] / medians['hand']:.2f}x; others' CPU at most {others:.1f} s")
+    print(
+        f"step / hand (median wall): {medians['step'] / medians['hand']:.2f}x; "
+        f"others' CPU at most {others:.1f} s"
+    )
 
 
 def _cpu() -> float:
@@ -220,10 +248,8 @@ def _busy() -> float:
 
 def _reset_peak() -> None:
     """Reset VmHWM so each run reports its own peak (Linux 4.0+)."""
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def _peak_mb() -> float:

@@ -98,7 +98,7 @@ def test_publishing_through_adbc_writes_what_django_writes_on_sqlite(cast: Cast,
     publish.publish_run(run.pk, cast.branch.pk, members, figures, only_branch=False)
     django_rows = _member_rows(list(PoolMember.objects.values_list(*_MEMBER_COLS.split(", "))))
     staged, scores, score_run = publish.prepare(members, run.pk, None)
-    args = (copy, run.pk, cast.branch.pk, staged, figures, scores, score_run, False)
+    args = (copy, run.pk, cast.branch.pk, staged, figures, scores, score_run, False, None)
     arrowdb.in_child(publish._publish_sqlite_file, *args)
     raw = sqlite3.connect(copy)
     adbc_rows = _member_rows(raw.execute(f"SELECT {_MEMBER_COLS} FROM pools_poolmember").fetchall())  # noqa: S608
@@ -109,6 +109,55 @@ def test_publishing_through_adbc_writes_what_django_writes_on_sqlite(cast: Cast,
     assert figure == [(1, 200000.12)]
     assert published == (1,)
     assert PoolFigure.objects.get().potential == Decimal("200000.12")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="a copy of the in-memory SQLite test database")
+def test_signals_through_adbc_are_what_django_writes_on_sqlite(cast: Cast, tmp_path: Path) -> None:
+    """The signal step's extra tables and statements (xiaodai.signals.publish) run the same on both paths."""
+    from django.utils import timezone
+
+    from tests.test_signals_publish import EMPTY_MEMBERS, _alert, _event, _figures, _result, _signal
+    from xiaodai.signals.models import FlowAlert, FlowRun, Signal, SignalLog
+    from xiaodai.signals.publish import extra
+
+    run = PipelineRun.objects.create(branch=cast.branch, data_date=DAY, engine="duckdb", trigger="cli")
+    own = cast.customers["own"].pk
+    result = _result([_signal(own)], [_alert(own)], [_event(own, dt.date(2026, 6, 3))])
+    copy = _copy_of_test_database(tmp_path)
+    made = extra(result, run.pk, cast.branch.pk, DAY, timezone.now())
+    publish.publish_run(run.pk, cast.branch.pk, EMPTY_MEMBERS, _figures(), only_branch=False, extra=made)
+    staged, scores, score_run = publish.prepare(EMPTY_MEMBERS, run.pk, None)
+    args = (copy, run.pk, cast.branch.pk, staged, _figures(), scores, score_run, False, made)
+    arrowdb.in_child(publish._publish_sqlite_file, *args)
+    raw = sqlite3.connect(copy)
+    queries = {
+        "signals_signal": "SELECT customer_id, kind, detail, first_on, txns, amount, basis, is_new",
+        "signals_signallog": "SELECT customer_id, kind, detail, seen_on, amount",
+        "signals_flowalert": "SELECT customer_id, kind, txn_id, flow_on, amount, days_after, status",
+        "signals_flowrun": "SELECT read, used, duplicates, disbursed, closed_loop, signals, alerts",
+    }
+    adbc = {t: raw.execute(f"{q} FROM {t}").fetchall() for t, q in queries.items()}
+    raw.close()
+    models = {
+        "signals_signal": Signal, "signals_signallog": SignalLog, "signals_flowalert": FlowAlert,
+        "signals_flowrun": FlowRun,
+    }  # fmt: skip
+    for table, query in queries.items():
+        columns = [c.strip() for c in query.removeprefix("SELECT ").split(",")]
+        rows = list(models[table].objects.values_list(*columns))
+        django_rows = [tuple(_plain(v) for v in row) for row in rows]
+        assert [tuple(_plain(v) for v in row) for row in adbc[table]] == django_rows, table
+
+
+def _plain(value: object) -> object:
+    """Both paths' values in one form: dates as ISO text, money as a float, flags as 0/1."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal | float):
+        return round(float(value), 2)
+    if isinstance(value, bool):
+        return int(value)
+    return value
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="a copy of the in-memory SQLite test database")
@@ -147,3 +196,25 @@ def test_publishing_and_reading_through_adbc_on_postgres(cast: Cast, tmp_path: P
     assert len(rows) == 2
     assert PoolFigure.objects.get().potential == Decimal("200000.12")
     assert PipelineRun.objects.get(pk=run.pk).is_published
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ADBC on the PostgreSQL test database")
+@pytest.mark.django_db(transaction=True)
+def test_signals_publish_through_adbc_on_postgres(cast: Cast) -> None:
+    from django.utils import timezone
+
+    from tests.test_signals_publish import EMPTY_MEMBERS, _alert, _event, _figures, _result, _signal
+    from xiaodai.signals.models import FlowAlert, FlowRun, Signal, SignalLog
+    from xiaodai.signals.publish import extra
+
+    run = PipelineRun.objects.create(branch=cast.branch, data_date=DAY, engine="duckdb", trigger="cli")
+    own = cast.customers["own"].pk
+    result = _result([_signal(own)], [_alert(own)], [_event(own, dt.date(2026, 6, 3))])
+    assert arrowdb.available()
+    made = extra(result, run.pk, cast.branch.pk, DAY, timezone.now())
+    publish.publish_run(run.pk, cast.branch.pk, EMPTY_MEMBERS, _figures(), only_branch=False, extra=made)
+    signal = Signal.objects.get()
+    assert (signal.amount, signal.basis, signal.is_new) == (Decimal("30000.00"), Decimal("2500.00"), True)
+    assert SignalLog.objects.get().seen_on == dt.date(2026, 6, 3)
+    assert FlowAlert.objects.get().amount == Decimal("50000.00")
+    assert FlowRun.objects.get(run=run).closed_loop == Decimal("40000.00")

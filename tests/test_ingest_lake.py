@@ -108,7 +108,8 @@ def test_a_transactions_file_may_leave_the_currency_out(drop: Path, lake: Path, 
     run = _ingest(drop)
     assert run.status == RunStatus.LOADED, run.message
     files = str(lake / "transactions" / "*" / "*.parquet")
-    currencies = duckdb.execute("SELECT currency FROM read_parquet(?)", [files]).fetchall()
+    with duckdb.connect() as con:
+        currencies = con.execute("SELECT currency FROM read_parquet(?)", [files]).fetchall()
     assert currencies == [(None,)]
 
 

@@ -129,7 +129,8 @@ def test_the_snapshot_reads_only_the_window(flowed: Path, cast: Cast, tmp_path: 
         folder=tmp_path / "snap",
         transaction_days=30,
     )
-    days = duckdb.execute(
-        "SELECT min(booked_on), count(*) FROM read_parquet(?)", [str(files["transactions"])]
-    ).fetchone()
-    assert days == (dt.date(2026, 11, 20), 4)
+    with duckdb.connect() as con:  # its own connection: the module's default one is shared by other tests
+        days = con.execute(
+            "SELECT min(booked_on), count(*) FROM read_parquet(?)", [str(files["transactions"])]
+        ).fetchall()
+    assert days == [(dt.date(2026, 11, 20), 4)]

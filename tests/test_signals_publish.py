@@ -198,3 +198,11 @@ def test_a_later_run_does_not_rebuild_the_history(cast: Cast) -> None:
     later = [_event(own.pk, dt.date(2026, 6, 3)), _event(own.pk, dt.date(2026, 7, 1), "other_lender", "")]
     _publish(cast, _result([_signal(own.pk)], [], later), DAY + dt.timedelta(days=1))
     assert SignalLog.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_long_counterparty_name_is_cut_to_fit(cast: Cast) -> None:
+    long = {**_signal(cast.customers["own"].pk), "counterparty": "某" * 150}
+    _publish(cast, _result([long], [{**_alert(cast.customers["own"].pk), "counterparty": "证" * 150}]))
+    assert Signal.objects.get().counterparty == "某" * 100
+    assert FlowAlert.objects.get().counterparty == "证" * 100

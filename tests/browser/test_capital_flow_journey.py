@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 from tests.browser.conftest import SHOTS, login
 from tests.conftest import Cast
 from tests.factories_signals import FlowAlertFactory, FlowRunFactory, SignalFactory, SignalLogFactory
-from tests.outreach_data import frozen, score, workable_customer
+from tests.outreach_data import frozen, workable_customer
 from tests.pools_data import Member, publish_pools
 from xiaodai.outreach.script_seed import seed_scripts
 from xiaodai.signals.models import FlowAlert
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.browser
 def _flows(cast: Cast) -> Any:
     mgr = cast.staff["mgr"]
     renovator = workable_customer(mgr, name="钱七")
-    score(renovator, "900", probability=0.12)
     run = publish_pools(cast.branch, [Member(renovator, "premium_card")])
     SignalFactory(customer=renovator, run=run, is_new=True)
     SignalFactory(

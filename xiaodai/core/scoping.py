@@ -67,3 +67,14 @@ def get_scoped_or_404(queryset: models.QuerySet[M], user: Any, **lookup: Any) ->
         return scoped.get(**lookup)
     except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise Http404 from exc
+
+
+class ThroughCustomerQuerySet(ScopedQuerySet):
+    """Rows hanging off a customer (pool members, signals, alerts) are scoped through the customer as it is
+    now: its branch, its owner and their team, the person working it and theirs."""
+
+    scope_branch: ClassVar[str] = "customer__branch_id"
+    scope_team: ClassVar[str | None] = "customer__owner__team_id"
+    scope_owner: ClassVar[str | None] = "customer__owner_id"
+    scope_worker: ClassVar[str | None] = "customer__worker_id"
+    scope_worker_team: ClassVar[str | None] = "customer__worker__team_id"

@@ -228,7 +228,6 @@ def _org(
     add(Role.BRANCH_HEAD, BusinessLine.RETAIL_LOAN, None, None)  # the retail deputy (零售副行长)
     add(Role.OPS_ADMIN, BusinessLine.RETAIL, None, None, DEMO_USERNAMES[Role.OPS_ADMIN])
     add(Role.AUDITOR, BusinessLine.RETAIL, None, None, DEMO_USERNAMES[Role.AUDITOR])
-    add(Role.POST_LOAN, BusinessLine.RETAIL_LOAN, None, None, DEMO_USERNAMES[Role.POST_LOAN])  # 贷后管理
     for sub, district in zip(subs, ref.DISTRICTS, strict=True):
         demo = district.key == "xihu"
         big = district.share >= 0.18  # the larger sub-branches carry an extra manager and telemarketer
@@ -258,6 +257,11 @@ def _org(
         add(Role.LOAN_MANAGER, BusinessLine.RETAIL_LOAN, sub, follow)
         add(Role.LOBBY_MANAGER, BusinessLine.RETAIL, sub, None, login(Role.LOBBY_MANAGER))
         add(Role.WEALTH_ADVISOR, BusinessLine.WEALTH, sub, None, login(Role.WEALTH_ADVISOR))
+    # Last and on a restored random state: everyone and everything drawn after (the enterprises, the book)
+    # stays what the seed gave before the post-loan role existed.
+    state = rng.getstate()
+    add(Role.POST_LOAN, BusinessLine.RETAIL_LOAN, None, None, DEMO_USERNAMES[Role.POST_LOAN])  # 贷后管理
+    rng.setstate(state)
     return tuple(teams), tuple(staff)
 
 

@@ -59,7 +59,13 @@ def connect(engine: str) -> Iterator[Any]:
     import ibis
 
     if engine == Engine.DUCKDB:
-        con = ibis.duckdb.connect()
+        from xiaodai.lake.paths import temp_dir
+
+        # Bounded memory whatever the branch's size: DuckDB spills to the lake's temporary folder beyond it.
+        spill = temp_dir()
+        spill.mkdir(parents=True, exist_ok=True)
+        memory = os.environ.get("XIAODAI_DUCKDB_MEMORY", "2GB").strip() or "2GB"
+        con = ibis.duckdb.connect(memory_limit=memory, temp_directory=str(spill))
         try:
             yield con
         finally:

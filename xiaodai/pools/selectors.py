@@ -16,11 +16,12 @@ from typing import Any
 from django.db.models import F, QuerySet, Sum
 from django.http import QueryDict
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy
 
 from xiaodai.core.access import actor_of
 from xiaodai.core.roles import Domain
 from xiaodai.core.roles import Level as Reach
+from xiaodai.core.rule_history import Change, VersionRow, active_change, history, params_changes
 from xiaodai.pipeline.models import PipelineRun
 from xiaodai.pools import rules as r
 from xiaodai.pools.choices import Level
@@ -415,17 +416,16 @@ def members(user: Any, pool: str, flt: MemberFilter) -> QuerySet[PoolMember]:
 # --- rules ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    version: PoolRuleVersion
-    changes: list[Change]
+def _changes(pool: r.PoolDef, old: PoolRuleVersion, new: PoolRuleVersion) -> list[Change]:
+    """What a version changed compared with the one before it."""
+    out = []
+    if old.priority != new.priority:
+        out.append(Change(_("Priority"), str(old.priority), str(new.priority)))
+    active = active_change(old, new)
+    if active:
+        out.append(active)
+    names = sorted(set(old.params) | set(new.params))
+    return out + params_changes(names, lambda name: _param_label(pool, name), old, new)
 
 
 def _param_label(pool: r.PoolDef, name: str) -> str:
@@ -435,30 +435,11 @@ def _param_label(pool: r.PoolDef, name: str) -> str:
     return f"{found.label} ({found.unit})" if found.unit else str(found.label)
 
 
-def _changes(pool: r.PoolDef, old: PoolRuleVersion | None, new: PoolRuleVersion) -> list[Change]:
-    """What a version changed compared with the one before it (nothing for the first)."""
-    if old is None:
-        return []
-    out = []
-    if old.priority != new.priority:
-        out.append(Change(_("Priority"), str(old.priority), str(new.priority)))
-    if old.is_active != new.is_active:
-        on, off = pgettext("rule", "active"), _("switched off")
-        label = pgettext("rule", "Active")
-        out.append(Change(label, on if old.is_active else off, on if new.is_active else off))
-    for name in sorted(set(old.params) | set(new.params)):
-        before, after = old.params.get(name, "—"), new.params.get(name, "—")
-        if before != after:
-            out.append(Change(_param_label(pool, name), str(before), str(after)))
-    return out
-
-
 def rule_history(rule: PoolRule) -> list[VersionRow]:
     """Every version of a rule, newest first, each with what it changed (one query)."""
     pool = r.BY_CODE[rule.code]
     versions = list(rule.versions.select_related("created_by").order_by("version"))
-    rows = [VersionRow(v, _changes(pool, versions[i - 1] if i else None, v)) for i, v in enumerate(versions)]
-    return rows[::-1]
+    return history(versions, lambda old, new: _changes(pool, old, new))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,10 @@ def review_alert(alert: FlowAlert, status: str, note: str, by: Staff) -> FlowAle
     if len(note) > MAX_NOTE:
         raise AlertError(_("The note is at most %(n)s characters.") % {"n": MAX_NOTE})
     with transaction.atomic():
-        locked = FlowAlert.objects.select_for_update().select_related("reviewed_by").get(pk=alert.pk)
+        # Lock the alert row only (PostgreSQL refuses FOR UPDATE on the nullable side of a join).
+        locked = (
+            FlowAlert.objects.select_for_update(of=("self",)).select_related("reviewed_by").get(pk=alert.pk)
+        )
         if locked.status != AlertStatus.OPEN:
             who = locked.reviewed_by.name if locked.reviewed_by else _("someone")
             raise AlertError(

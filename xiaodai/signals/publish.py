@@ -108,12 +108,15 @@ def _statements(
 
 
 def _blank(table: pa.Table, names: tuple[str, ...]) -> pa.Table:
-    """NOT NULL text columns of the models get "" where the engine has NULL."""
+    """NOT NULL text columns of the models get "" where the engine has NULL; a counterparty is cut to the
+    model's 100 characters (the feed does not bound it)."""
     out = table.select(list(names))
     for name in ("detail", "counterparty", "mcc"):
         if name in out.column_names:
-            i = out.column_names.index(name)
-            out = out.set_column(i, name, pc.fill_null(out[name], ""))
+            column = pc.fill_null(out[name], "")
+            if name == "counterparty":
+                column = pc.utf8_slice_codeunits(column, 0, 100)
+            out = out.set_column(out.column_names.index(name), name, column)
     return out
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xiaodai.core.rule_history import Change, VersionRow, active_change, history, listed, params_changes
 from xiaodai.customers.models import Application, Customer
 from xiaodai.pools.models import PoolMember
 from xiaodai.signals import mcc
@@ -397,19 +398,6 @@ def signals(user: Any, flt: SignalFilter) -> QuerySet[Signal]:
 # --- rules ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass(frozen=True)
-class VersionRow:
-    version: SignalRuleVersion
-    changes: list[Change]
-
-
 def param_label(defn: r.SignalDef, name: str) -> str:
     found = next((p for p in defn.params if p.name == name), None)
     if found is None:
@@ -418,44 +406,18 @@ def param_label(defn: r.SignalDef, name: str) -> str:
     return f"{found.label} ({unit})" if unit else str(found.label)
 
 
-def _listed(value: Any) -> list[str]:
-    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
-
-
-def _change(label: str, before: Any, after: Any) -> Change | None:
-    if before == after:
-        return None
-    if isinstance(before, list | tuple) or isinstance(after, list | tuple):
-        old, new = _listed(before), _listed(after)
-        removed = [v for v in old if v not in new]
-        added = [v for v in new if v not in old]
-        if not removed and not added:  # the same entries in another order
-            return Change(label, "", _("reordered"))
-        return Change(label, ", ".join(removed), ", ".join(added))
-    return Change(label, str(before), str(after))
-
-
-def _changes(defn: r.SignalDef, old: SignalRuleVersion | None, new: SignalRuleVersion) -> list[Change]:
-    """What a version changed compared with the one before it (nothing for the first)."""
-    if old is None:
-        return []
-    out: list[Change] = []
-    if old.is_active != new.is_active:
-        on, off = _("on"), _("switched off")
-        out.append(Change(_("Active"), on if old.is_active else off, on if new.is_active else off))
-    for p in defn.params:
-        found = _change(param_label(defn, p.name), old.params.get(p.name, "—"), new.params.get(p.name, "—"))
-        if found:
-            out.append(found)
-    return out
+def _changes(defn: r.SignalDef, old: SignalRuleVersion, new: SignalRuleVersion) -> list[Change]:
+    """What a version changed compared with the one before it."""
+    active = active_change(old, new)
+    names = [p.name for p in defn.params]
+    return ([active] if active else []) + params_changes(names, lambda n: param_label(defn, n), old, new)
 
 
 def rule_history(rule: SignalRule) -> list[VersionRow]:
     """Every version of a rule, newest first, each with what it changed (one query)."""
     defn = r.BY_CODE[rule.code]
     versions = list(rule.versions.select_related("created_by").order_by("version"))
-    rows = [VersionRow(v, _changes(defn, versions[i - 1] if i else None, v)) for i, v in enumerate(versions)]
-    return rows[::-1]
+    return history(versions, lambda old, new: _changes(defn, old, new))
 
 
 LIST_PREVIEW = 6
@@ -512,7 +474,7 @@ def mcc_lists(defn: r.SignalDef, params: dict[str, Any]) -> dict[str, CodeList]:
     for p in defn.params:
         if isinstance(p, r.ListParam) and p.kind == "mcc":
             try:
-                codes = mcc.expand(_listed(params.get(p.name, p.default)), p.name)
+                codes = mcc.expand(listed(params.get(p.name, p.default)), p.name)
             except ValueError:
                 out[p.name] = CodeList(p.name, None, [])
                 continue
