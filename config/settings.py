@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "xiaodai.scoring",
     "xiaodai.allocation",
     "xiaodai.outreach",
+    "xiaodai.plans",
     "xiaodai.reports",
 ]
 

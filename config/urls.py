@@ -21,5 +21,7 @@ urlpatterns = [
     path("scripts/", include("xiaodai.outreach.scripts_urls")),
     path("supervision/", include("xiaodai.outreach.supervision_urls")),
     path("capital-flow/", include("xiaodai.signals.urls")),
+    path("performance/", include("xiaodai.reports.urls")),
+    path("plans/", include("xiaodai.plans.urls")),
     path("api/v1/", api.urls),
 ]

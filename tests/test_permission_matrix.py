@@ -16,8 +16,16 @@ from tests.conftest import Cast
 from tests.matrix_allocation import PERM_HOLDERS as ALLOCATION_HOLDERS
 from tests.matrix_allocation import SPEC as ALLOCATION_SPEC
 from tests.matrix_common import ALL_ROLES, FRONT_LINE, PUBLIC, REVEALERS, Spec
+from tests.matrix_daily import PERM_HOLDERS as DAILY_HOLDERS
+from tests.matrix_daily import SPEC as DAILY_SPEC
 from tests.matrix_outreach import PERM_HOLDERS as OUTREACH_HOLDERS
 from tests.matrix_outreach import SPEC as OUTREACH_SPEC
+from tests.matrix_pdca import PERM_HOLDERS as PDCA_HOLDERS
+from tests.matrix_pdca import SPEC as PDCA_SPEC
+from tests.matrix_plans_targets import PERM_HOLDERS as TARGETS_HOLDERS
+from tests.matrix_plans_targets import SPEC as TARGETS_SPEC
+from tests.matrix_reports import PERM_HOLDERS as REPORTS_HOLDERS
+from tests.matrix_reports import SPEC as REPORTS_SPEC
 from tests.matrix_signals import PERM_HOLDERS as SIGNALS_HOLDERS
 from tests.matrix_signals import SPEC as SIGNALS_SPEC
 
@@ -165,8 +173,11 @@ PERM_HOLDERS = {
     "customers:consent": FRONT_LINE,
 }
 # Each app's rows live beside it (tests/matrix_<app>.py) so parallel work does not edit one table.
-SPEC |= ALLOCATION_SPEC | OUTREACH_SPEC | SIGNALS_SPEC
-PERM_HOLDERS |= ALLOCATION_HOLDERS | OUTREACH_HOLDERS | SIGNALS_HOLDERS
+SPEC |= ALLOCATION_SPEC | OUTREACH_SPEC | SIGNALS_SPEC | TARGETS_SPEC | PDCA_SPEC | DAILY_SPEC | REPORTS_SPEC
+PERM_HOLDERS |= (
+    ALLOCATION_HOLDERS | OUTREACH_HOLDERS | SIGNALS_HOLDERS | TARGETS_HOLDERS | PDCA_HOLDERS | DAILY_HOLDERS
+)
+PERM_HOLDERS |= REPORTS_HOLDERS
 
 
 def _names(resolver: URLResolver, prefix: str = "") -> list[str]:

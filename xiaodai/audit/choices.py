@@ -46,6 +46,15 @@ class Action(models.TextChoices):
     SCRIPT_SUBMIT = "outreach.script_submitted", _("Script submitted for review")
     SCRIPT_APPROVE = "outreach.script_approved", _("Script approved")
     SCRIPT_REJECT = "outreach.script_rejected", _("Script sent back")
+    PLAN_SAVE = "plans.plan_saved", _("Plan saved")
+    TARGET_SET = "plans.target_set", _("Target set")
+    TARGET_SPLIT = "plans.target_split", _("Target split")
+    FINDING_WRITE = "plans.finding", _("PDCA finding written")
+    ADJUSTMENT_MAKE = "plans.adjustment", _("PDCA adjustment made")
+    EVENT_RECORD = "plans.event", _("Event recorded")
+    COMPETITION_SAVE = "plans.competition_saved", _("Competition saved")
+    COMPETITION_FINALISE = "plans.competition_final", _("Competition finalised")
+    FIGURES_REFRESH = "plans.figures_refreshed", _("Figures refreshed")
 
 
 class Outcome(models.TextChoices):

@@ -47,6 +47,9 @@ class Perm(models.TextChoices):
     VIEW_CAPITAL_FLOW = "view_capital_flow", _("See capital-flow signals of the customers in scope")
     MANAGE_SIGNAL_RULES = "manage_signal_rules", _("Edit capital-flow signal rules")
     REVIEW_FLOW_ALERTS = "review_flow_alerts", _("Read loan-use alerts and their transactions, review them")
+    VIEW_PERFORMANCE = "view_performance", _("See targets, progress, funnel, daily report and competitions")
+    RECORD_EVENTS = "record_events", _("Record events held")
+    MANAGE_TARGETS = "manage_targets", _("Set and split targets, write PDCA records, run competitions")
 
 
 _FRONT_LINE = {
@@ -57,6 +60,8 @@ _FRONT_LINE = {
     Perm.WORK_CALLS,
     Perm.CLAIM_CUSTOMERS,
     Perm.VIEW_CAPITAL_FLOW,
+    Perm.VIEW_PERFORMANCE,
+    Perm.RECORD_EVENTS,
 }
 _LEADS = {
     Perm.REVEAL_PII,
@@ -66,6 +71,7 @@ _LEADS = {
     Perm.SUPERVISE,
     Perm.WRITE_SCRIPTS,
     Perm.APPROVE_SCRIPTS,
+    Perm.MANAGE_TARGETS,
 }
 
 # Segregation of duties (compliance A-04): the ops admin manages accounts but reads no customer data;

@@ -65,6 +65,7 @@ class Command(BaseCommand):
         self._train_model()
         self._run_pipeline()
         self._prepare_workbench(result.as_of or date.today(), options["seed"])
+        self._prepare_plans(result.as_of or date.today(), options["seed"])
         self._print_logins(result.logins)
         self.stdout.write("")
         width = max(len(name) for name in result.counts)
@@ -116,6 +117,21 @@ class Command(BaseCommand):
                 f"workbench: {done.scripts} scripts, {done.allocated:,} customers allocated "
                 f"({done.held_back:,} held back as control), {done.calls:,} calls recorded "
                 f"({time.perf_counter() - step:.1f}s)"
+            )
+
+    def _prepare_plans(self, as_of: date, seed: int) -> None:
+        """Events held, the figures rolled up (after the workbench's calls and the events, so every figure
+        counts), this month's and last month's plans with targets split down, PDCA and competitions."""
+        from xiaodai.demo import plans
+        from xiaodai.org.models import Branch
+
+        step = time.perf_counter()
+        for branch in Branch.objects.order_by("pk"):
+            done = plans.prepare(branch, as_of, seed)
+            self.stdout.write(
+                f"plans: {done.events} events, {done.fact_rows:,} figure rows, {done.plans} plans with "
+                f"{done.targets:,} targets, {done.findings} findings ({done.adjustments} adjustments), "
+                f"{done.competitions} competitions ({time.perf_counter() - step:.1f}s)"
             )
 
     def _reset_sqlite(self) -> None:

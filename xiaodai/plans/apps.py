@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PlansConfig(AppConfig):
+    name = "xiaodai.plans"
+    label = "plans"
+    verbose_name = "Targets and PDCA"

@@ -1,0 +1,315 @@
+"""Check of a PDCA cycle: the deviations the product flags on a plan (people, teams or pools far behind
+pace, conversion drops, uncontacted claims). Every read goes through read.py or a `for_staff` queryset, so a
+lead sees their team's deviations only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import Count, Min
+from django.utils.translation import gettext as _
+
+from xiaodai.allocation.choices import Kind, Status
+from xiaodai.allocation.models import Assignment
+from xiaodai.core.access import Actor, actor_of
+from xiaodai.core.roles import Role
+from xiaodai.org.models import Staff, Team
+from xiaodai.plans import read
+from xiaodai.plans.choices import FindingKind, FunnelStage, ScopeKind
+from xiaodai.plans.figures import FIGURES
+from xiaodai.plans.models import Plan, Target
+from xiaodai.plans.rollup import zone
+from xiaodai.pools import rules as pool_rules
+
+# "Far" behind is stricter than read.pace's 10 % band: a target under 70 % of what the time elapsed asks
+# for will not be caught up by working harder alone, so it is worth a finding (the 10 % band only colours it).
+FAR_BEHIND = Decimal("0.7")
+# A conversion drop counts from 5 points down, and only over at least 30 entries at the step's start in
+# both periods: below that, one or two customers swing the rate by more than 5 points on their own.
+DROP_POINTS = Decimal("5")
+MIN_ENTRIES = 30
+# Claimed customers left uncontacted this many days lose the protection that made claiming worth it;
+# the allocation rules lapse them soon after, so the lead should hear of it first.
+UNCONTACTED_DAYS = 3
+# A pool is compared on the entries that got as far as an application: the first outcome of the work
+# itself (approval and disbursement wait on the bank's credit process and lag behind the calls).
+POOL_STAGE = FunnelStage.APPLIED
+
+
+def plan_targets(user: Any, plan: Plan) -> list[Target]:
+    """The plan's targets the viewer may see, with the number of children each was split into."""
+    return list(
+        Target.objects.for_staff(user)
+        .filter(plan=plan)
+        .select_related("branch", "sub_branch", "team", "staff")
+        .annotate(n_children=Count("children"))
+        .order_by("figure", "scope", "id")
+    )
+
+
+# --- Check: deviations --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Deviation:
+    """One flagged deviation: its kind (FindingKind), whom or what it is about and its numbers.
+
+    `flag` is the JSON kept on the finding written about it; `query` prefills the finding form."""
+
+    kind: str
+    who: str
+    subject: dict[str, Any]
+    numbers: dict[str, Any]
+    severity: Decimal = Decimal(0)  # how far off (for ordering, larger first)
+
+    @property
+    def flag(self) -> dict[str, Any]:
+        return {"kind": self.kind, "who": self.who, **self.subject, **self.numbers}
+
+    @property
+    def summary(self) -> str:
+        return describe(self.flag)
+
+    @property
+    def query(self) -> str:
+        return urlencode({"kind": self.kind, "flag": json.dumps(self.flag, ensure_ascii=False)})
+
+
+def _period(plan: Plan, today: dt.date) -> tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]] | None:
+    """The plan's period so far and the period of equal length just before it (None before it starts)."""
+    if today < plan.starts_on:
+        return None
+    end = min(plan.ends_on, today)
+    days = (end - plan.starts_on).days + 1
+    return (plan.starts_on, end), (plan.starts_on - dt.timedelta(days), plan.starts_on - dt.timedelta(1))
+
+
+def plain_number(value: Decimal | int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(Decimal("0.1"))
+
+
+def who_of_target(t: Target) -> str:
+    """The name of whom a target is set for (its branch, sub-branch, team or person)."""
+    owner = {"branch": t.branch, "sub_branch": t.sub_branch, "team": t.team, "staff": t.staff}[t.scope]
+    return getattr(owner, "name", "") or str(ScopeKind(t.scope).label)
+
+
+def _target_subject(t: Target) -> dict[str, Any]:
+    subject: dict[str, Any] = {"scope": t.scope, "target_id": t.pk, "figure": t.figure}
+    if t.scope == ScopeKind.SUB_BRANCH:
+        subject["sub_branch_id"] = t.sub_branch_id
+    elif t.scope == ScopeKind.TEAM:
+        subject["team_id"] = t.team_id
+    elif t.scope == ScopeKind.STAFF:
+        # The person's team rides along so a lead's reach can be told from the flag (and is checked).
+        subject["staff_id"] = t.staff_id
+        subject["team_id"] = t.staff.team_id if t.staff else None
+    return subject
+
+
+def behind_targets(progress: Iterable[read.Progress]) -> list[Deviation]:
+    """Targets whose actual so far is under FAR_BEHIND of what the time elapsed asks for."""
+    out = []
+    for p in progress:
+        t = p.target
+        if p.actual is None or not t.value or not p.share:
+            continue
+        expected = t.value * p.share
+        if p.actual >= expected * FAR_BEHIND:
+            continue
+        numbers = {
+            "actual": plain_number(p.actual),
+            "expected": plain_number(expected.quantize(Decimal("0.01") if FIGURES[t.figure].money else 1)),
+            "target": plain_number(t.value),
+            "ratio": plain_number(_ratio(p.actual, expected)),
+        }
+        severity = 1 - p.actual / expected
+        out.append(
+            Deviation(FindingKind.BEHIND_PACE, who_of_target(t), _target_subject(t), numbers, severity)
+        )
+    return out
+
+
+def _reached(steps: list[read.FunnelStep], stage: int) -> int:
+    return next((s.entries for s in steps if s.stage == stage), 0)
+
+
+def _pool_name(code: str) -> str:
+    pool = pool_rules.BY_CODE.get(code)
+    return str(pool.name) if pool else (code or _("No pool"))
+
+
+def behind_pools(user: Any, plan: Plan, today: dt.date) -> list[Deviation]:
+    """Pools whose entries reaching POOL_STAGE this period are under FAR_BEHIND of the previous period of
+    equal length (pools have no targets, so last period's output is the pace they are held to)."""
+    periods = _period(plan, today)
+    if periods is None:
+        return []
+    (start, end), (p_start, p_end) = periods
+    now = read.funnel_by(user, start, end, by="pool")
+    before = read.funnel_by(user, p_start, p_end, by="pool")
+    actor = actor_of(user)
+    extra = _team_of_view(actor)
+    out = []
+    for pool, steps in sorted(before.items(), key=lambda kv: kv[0] or ""):
+        was = _reached(steps, POOL_STAGE)
+        if _reached(steps, FunnelStage.LISTED) < MIN_ENTRIES or not was:
+            continue
+        is_now = _reached(now.get(pool, []), POOL_STAGE)
+        if Decimal(is_now) >= Decimal(was) * FAR_BEHIND:
+            continue
+        numbers = {
+            "stage": POOL_STAGE.value,
+            "now": is_now,
+            "before": was,
+            "days": (end - start).days + 1,
+            "ratio": plain_number(_ratio(Decimal(is_now), Decimal(was))),
+        }
+        subject = {"scope": "pool", "pool": pool, **extra}
+        out.append(
+            Deviation(FindingKind.BEHIND_PACE, _pool_name(pool), subject, numbers, 1 - Decimal(is_now) / was)
+        )
+    return out
+
+
+def _team_of_view(actor: Actor) -> dict[str, Any]:
+    """Figures read by a team lead cover their team only: their flags say so (branch-wide ones do not)."""
+    if actor.role == Role.TEAM_LEAD and actor.team_id is not None:
+        return {"team_id": actor.team_id}
+    return {}
+
+
+def conversion_drops(user: Any, plan: Plan, today: dt.date) -> list[Deviation]:
+    """Funnel steps whose conversion fell by DROP_POINTS or more against the previous period of equal length,
+    per team and per person, over at least MIN_ENTRIES entries at the step's start in both periods."""
+    periods = _period(plan, today)
+    if periods is None:
+        return []
+    (start, end), (p_start, p_end) = periods
+    found: list[tuple[str, int, read.FunnelStep, read.FunnelStep, int, int]] = []
+    for by in ("team_id", "staff_id"):
+        now = read.funnel_by(user, start, end, by=by)
+        before = read.funnel_by(user, p_start, p_end, by=by)
+        for key, steps in now.items():
+            if key is None or key not in before:
+                continue
+            old = before[key]
+            for i in range(1, len(steps)):
+                cur, prev = steps[i], old[i]
+                base_now, base_before = steps[i - 1].entries, old[i - 1].entries
+                if min(base_now, base_before) < MIN_ENTRIES or cur.rate is None or prev.rate is None:
+                    continue
+                if prev.rate - cur.rate >= DROP_POINTS:
+                    found.append((by, key, cur, prev, base_now, base_before))
+    teams = dict(
+        Team.objects.filter(pk__in=[k for by, k, *_r in found if by == "team_id"]).values_list("id", "name")
+    )
+    people = {
+        s["id"]: s
+        for s in Staff.objects.filter(pk__in=[k for by, k, *_r in found if by == "staff_id"]).values(
+            "id", "name", "team_id"
+        )
+    }
+    out = []
+    for by, key, cur, prev, base_now, _base_before in found:
+        if by == "team_id":
+            who, subject = teams.get(key, ""), {"scope": "team", "team_id": key}
+        else:
+            person = people.get(key, {})
+            who = person.get("name", "")
+            subject = {"scope": "staff", "staff_id": key, "team_id": person.get("team_id")}
+        assert cur.rate is not None  # checked above
+        assert prev.rate is not None
+        drop = prev.rate - cur.rate
+        numbers = {
+            "stage": cur.stage,
+            "now": plain_number(cur.rate),
+            "before": plain_number(prev.rate),
+            "drop": plain_number(drop),
+            "entries": base_now,
+        }
+        out.append(Deviation(FindingKind.CONVERSION_DROP, who, subject, numbers, drop / 100))
+    return out
+
+
+def uncontacted_claims(user: Any, plan: Plan, today: dt.date) -> list[Deviation]:
+    """Per person: active claims (认领) never contacted and older than UNCONTACTED_DAYS. Only while the plan
+    runs: it is the state of the claims now, not a figure of the plan's period."""
+    if not plan.starts_on <= today <= plan.ends_on:
+        return []
+    cutoff = dt.datetime.combine(today - dt.timedelta(UNCONTACTED_DAYS), dt.time(0), zone())
+    rows = (
+        Assignment.objects.for_staff(user)
+        .filter(
+            branch_id=plan.branch_id,
+            kind=Kind.CLAIM,
+            status=Status.ACTIVE,
+            last_contact_at__isnull=True,
+            created_at__lt=cutoff,
+        )
+        .values("staff_id", "staff__name", "staff__team_id")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+        .order_by("-n", "staff_id")
+    )
+    out = []
+    for r in rows:
+        oldest = r["oldest"].astimezone(zone()).date()
+        subject = {"scope": "staff", "staff_id": r["staff_id"], "team_id": r["staff__team_id"]}
+        numbers = {"n": r["n"], "days": UNCONTACTED_DAYS, "oldest": oldest.isoformat()}
+        out.append(
+            Deviation(FindingKind.UNCONTACTED_CLAIMS, r["staff__name"], subject, numbers, Decimal(r["n"]))
+        )
+    return out
+
+
+def deviations(
+    user: Any, plan: Plan, today: dt.date, progress: list[read.Progress] | None = None
+) -> list[Deviation]:
+    """Every deviation the product flags on a plan for this viewer, worst first within each kind."""
+    if progress is None:
+        progress = read.progress(user, plan_targets(user, plan), today)
+    groups = [
+        behind_targets(progress) + behind_pools(user, plan, today),
+        conversion_drops(user, plan, today),
+        uncontacted_claims(user, plan, today),
+    ]
+    return [d for group in groups for d in sorted(group, key=lambda d: -d.severity)]
+
+
+def describe(flag: dict[str, Any]) -> str:
+    """One line on a flag (a deviation now, or one frozen on a finding) in the reader's language."""
+    kind, who = flag.get("kind"), flag.get("who", "")
+    try:
+        if kind == FindingKind.BEHIND_PACE and flag.get("scope") == "pool":
+            return _(
+                "Pool %(who)s: %(now)s entries got as far as %(stage)s against %(before)s in the %(days)s "
+                "days before (%(ratio)s%%)."
+            ) % {**flag, "who": who, "stage": FunnelStage(int(flag["stage"])).label}
+        if kind == FindingKind.BEHIND_PACE:
+            return _(
+                "%(who)s: %(figure)s %(actual)s against %(expected)s expected by now (%(ratio)s%%; target "
+                "%(target)s)."
+            ) % {**flag, "who": who, "figure": FIGURES[flag["figure"]].label}
+        if kind == FindingKind.CONVERSION_DROP:
+            return _(
+                "%(who)s: conversion to %(stage)s %(now)s%% against %(before)s%% the period before (down "
+                "%(drop)s points over %(entries)s entries)."
+            ) % {**flag, "who": who, "stage": FunnelStage(int(flag["stage"])).label}
+        if kind == FindingKind.UNCONTACTED_CLAIMS:
+            return _(
+                "%(who)s: %(n)s claimed customers not contacted for over %(days)s days (oldest claimed on "
+                "%(oldest)s)."
+            ) % {**flag, "who": who}
+    except (KeyError, ValueError, TypeError):
+        pass  # an older or hand-made flag: show what it is about, not a broken sentence
+    return str(who)
