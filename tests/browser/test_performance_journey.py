@@ -81,10 +81,12 @@ def test_head_sets_targets_and_reads_where_the_branch_stands(
     page.click("[data-testid=nav-performance]")
     expect(page.locator("[data-testid=kpi][data-figure=calls] [data-testid=target]")).to_contain_text("120")
     expect(page.locator("[data-testid=trend-chart] canvas")).to_have_count(1)
+    page.wait_for_timeout(1500)  # let the charts' entry animation finish before the screenshot
     page.screenshot(path=str(SHOTS / "performance-dashboard.png"), full_page=True)
 
     page.goto(f"{live_server.url}/performance/funnel/")
     expect(page.locator("[data-testid=funnel-chart] canvas")).to_have_count(1)
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "performance-funnel.png"), full_page=True)
 
     page.goto(f"{live_server.url}/plans/{plan.pk}/")
@@ -101,4 +103,5 @@ def test_a_telemarketer_sees_the_leaderboard(live_server: Any, live_cast: Cast, 
     page.goto(f"{live_server.url}/plans/competitions/")
     page.locator("a", has_text="本月电销冲刺赛").first.click()
     expect(page.locator("canvas").first).to_be_visible()
+    page.wait_for_timeout(1500)
     page.screenshot(path=str(SHOTS / "performance-competition.png"), full_page=True)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.db.models import Max, QuerySet, Sum
@@ -167,6 +168,7 @@ def _pct(part: int | Decimal, whole: int | Decimal | None) -> Decimal | None:
 # --- progress against target -----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)  # a report asks for the same few periods once per cell: count each once
 def working_days(start: dt.date, end: dt.date) -> int:
     days = (end - start).days + 1
     return sum(1 for i in range(max(days, 0)) if is_working_day(start + dt.timedelta(i)))
