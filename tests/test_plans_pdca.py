@@ -403,6 +403,7 @@ def test_the_plan_page_shows_do_check_and_act(cast: Cast) -> None:
     flag = _flag(cast, plan)
     finding = pdca.write_finding(cast.staff["head"], plan, "behind_pace", "李四落后", flag)
     pdca.make_adjustment(cast.staff["head"], plan, finding, "process", "改时段")
+    target(plan, "calls", "1000")  # the head's own level: Do lists it
     with frozen():
         page = cast.client("head").get(f"/plans/{plan.pk}/").content.decode()
     for testid in ('data-testid="do-row"', 'data-testid="deviation"', 'data-testid="write-finding"'):
@@ -528,3 +529,23 @@ def test_the_adjustment_form_lists_only_unsplit_targets_within_reach(cast: Cast)
     assert select is not None
     offered = {int(v) for v in re.findall(r'<option value="(\d+)"', select.group(0))}
     assert offered == {leaf.pk}
+
+
+def test_do_lists_the_viewers_level_and_the_one_below(cast: Cast) -> None:
+    plan = plan_of(cast)
+    target(plan, "calls", "1000")
+    target(plan, "calls", "100", staff=cast.staff["tele"])
+    head = pdca.cycle_context(cast.user("head"), plan, TODAY)["pdca"].do
+    lead = pdca.cycle_context(cast.user("lead"), plan, TODAY)["pdca"].do
+    assert [r.progress.target.scope for r in head] == ["branch"]
+    assert [r.progress.target.scope for r in lead] == ["staff"]
+
+
+def test_check_lists_the_worst_ten_of_a_kind_and_counts_the_rest(cast: Cast) -> None:
+    plan = plan_of(cast)
+    for _ in range(12):
+        person = f.StaffFactory(branch=cast.branch, sub_branch=cast.sub, team=cast.t1, role="telemarketer")
+        target(plan, "calls", "100", staff=person)
+    cycle = pdca.cycle_context(cast.user("head"), plan, TODAY)["pdca"]
+    assert len([d for d in cycle.deviations if d.kind == "behind_pace"]) == pdca.DEVIATIONS_PER_KIND
+    assert cycle.more_deviations == 2

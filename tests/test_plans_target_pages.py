@@ -113,6 +113,24 @@ def test_the_plan_page_shows_the_tree(cast: Cast) -> None:
     assert "每人 20 张券" in content
 
 
+def test_the_plan_page_shows_one_figure_at_a_time(cast: Cast) -> None:
+    plan = _plan(cast)
+    _target(cast, plan, "branch", cast.branch, "calls", "300")
+    _target(cast, plan, "branch", cast.branch, "visits", "30")
+    first = cast.client("head").get(f"/plans/{plan.pk}/").content.decode()
+    chosen = cast.client("head").get(f"/plans/{plan.pk}/?figure=visits").content.decode()
+    assert 'data-testid="figure-tabs"' in first
+    assert ('data-testid="tree-calls"' in first, 'data-testid="tree-visits"' in first) == (True, False)
+    assert ('data-testid="tree-calls"' in chosen, 'data-testid="tree-visits"' in chosen) == (False, True)
+
+
+def test_an_unknown_figure_shows_the_first(cast: Cast) -> None:
+    plan = _plan(cast)
+    _target(cast, plan, "branch", cast.branch, "calls", "300")
+    page = cast.client("head").get(f"/plans/{plan.pk}/?figure=nope").content.decode()
+    assert 'data-testid="tree-calls"' in page
+
+
 def test_another_branchs_plan_is_404(cast: Cast) -> None:
     plan = _plan(cast, "head_b")
     assert cast.client("head").get(f"/plans/{plan.pk}/").status_code == 404

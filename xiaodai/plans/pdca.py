@@ -127,6 +127,7 @@ class Cycle:
     started: bool
     do: list[DoRow]
     deviations: list[Deviation]
+    more_deviations: int
     findings: list[FindingRow]
     can_write: bool
     closed: bool
@@ -145,6 +146,29 @@ def visible(actor: Actor, flag: dict[str, Any]) -> bool:
     return True
 
 
+# A page of deviations nobody reads to the end helps no one: the worst few of each kind, and how many more.
+DEVIATIONS_PER_KIND = 10
+
+
+def _worst(flagged: list[Deviation]) -> list[Deviation]:
+    """The first DEVIATIONS_PER_KIND of each kind (they come worst first within a kind)."""
+    seen: dict[str, int] = {}
+    out = []
+    for d in flagged:
+        seen[d.kind] = seen.get(d.kind, 0) + 1
+        if seen[d.kind] <= DEVIATIONS_PER_KIND:
+            out.append(d)
+    return out
+
+
+def _do_levels(actor: Actor) -> tuple[str, ...]:
+    if actor.role == Role.BRANCH_HEAD:
+        return (ScopeKind.BRANCH, ScopeKind.SUB_BRANCH)
+    if actor.role == Role.TEAM_LEAD:
+        return (ScopeKind.TEAM, ScopeKind.STAFF)
+    return (ScopeKind.STAFF,)
+
+
 def cycle_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
     """Template context for the PDCA part of the plan page (plans/partials/pdca.html): one key, `pdca`."""
     actor = actor_of(user)
@@ -158,11 +182,14 @@ def cycle_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
         )
         if visible(actor, f.flag or {})
     ]
+    flagged = deviations(user, plan, today, progress)
     cycle = Cycle(
         plan=plan,
         started=today >= plan.starts_on,
-        do=[DoRow(p) for p in progress],
-        deviations=deviations(user, plan, today, progress),
+        # Do shows the viewer's own level and the one below (the plan's tree above has every target).
+        do=[DoRow(p) for p in progress if p.target.scope in _do_levels(actor)],
+        deviations=_worst(flagged),
+        more_deviations=len(flagged) - len(_worst(flagged)),
         findings=findings,
         can_write=actor.has(Perm.MANAGE_TARGETS) and plan.status == PlanStatus.ACTIVE,
         closed=plan.status == PlanStatus.CLOSED,

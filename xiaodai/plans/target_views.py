@@ -304,11 +304,17 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     staff = _staff(request)
     today = timezone.localdate()
     trees = plan_tree(staff, plan, today)
+    # One figure's tree at a time: a branch of 200 people has about 2,000 targets in a plan, and a page of
+    # them all is slow to render and to read. The tabs carry each figure's top line.
+    chosen = request.GET.get("figure", "")
+    shown = [t for t in trees if t.figure == chosen] or trees[:1]
     manages = Perm.MANAGE_TARGETS in ROLE_PERMS.get(staff.role, frozenset())
     context = {
         **_header(request, plan.name),
         "plan": plan,
-        "trees": trees,
+        "trees": shown,
+        "tabs": [(t, t.rows[0] if t.rows else None) for t in trees],
+        "shown_figure": shown[0].figure if shown else "",
         "can_set": manages and plan.status == "active",
         "share_pct": (read.elapsed_share(plan.starts_on, plan.ends_on, today) * 100).quantize(Decimal("0.1")),
         "days": (plan.ends_on - plan.starts_on).days + 1,
