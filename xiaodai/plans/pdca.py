@@ -332,7 +332,7 @@ def make_adjustment(
         if kind != AdjustmentKind.TARGET or target is None or target.plan_id != plan.pk:
             raise _error("bad_target")
         # Lock the row: two leads adjusting one target must not both read the same old value.
-        target = Target.objects.select_for_update().select_related("staff").get(pk=target.pk)
+        target = Target.objects.select_for_update(of=("self",)).select_related("staff").get(pk=target.pk)
         if not lead_reaches(actor, target):
             raise _error("out_of_reach")
         n_children = target.children.count()
