@@ -23,7 +23,8 @@ Shanghai (the data's "now"):
   one: the last week and the funnel's last 90 list days) --runs times, median;
 * the pages, through Django's test client (middleware, scoping, templates; no network), logged in as the
   branch head (the whole branch) and, for the dashboard, as a team lead: the dashboard, the funnel, the
-  funnel by person, the daily report page, the month plan, the plans list, the competition's leaderboard
+  funnel by person, the daily report page, the month plan (and its Check part's deviations, which the page
+  loads after itself), the plans list, the competition's leaderboard
   and the first page of the calls behind this month's figure. After --warmup untimed rounds, --requests
   rounds, each round requesting every page once in a rotating order (so a slow minute hits every page
   alike); p50, p95, max, and the query count of each page (one extra request);
@@ -86,6 +87,8 @@ PAGES = (
     Page("funnel by person", "head", "reports:funnel", query="?by=staff_id"),
     Page("daily report page", "head", "reports:daily"),
     Page("month plan", "head", "plans:detail", arg="month_plan_id"),
+    Page("month plan: deviations (loaded after it)", "head", "plans:deviations", arg="month_plan_id"),
+    Page("month plan (team lead)", "lead", "plans:detail", arg="month_plan_id"),
     Page("plans list", "head", "plans:list"),
     Page("competition leaderboard", "head", "plans:competition", arg="competition_id"),
     Page("records: calls, 1st page", "head", "reports:records",

@@ -61,6 +61,7 @@ def _competition(suffix: str = ""):  # type: ignore[no-untyped-def]
 SPEC: dict[str, Spec] = {
     "plans:finding_add": Spec("get", _plan("findings/new/"), MANAGERS, object_scoped=True),
     "plans:adjustment_add": Spec("get", _plan("adjustments/new/"), MANAGERS, object_scoped=True),
+    "plans:deviations": Spec("get", _plan("deviations/"), FRONT_LINE, object_scoped=True),
     "plans:competitions": Spec("get", lambda c, w: "/plans/competitions/", FRONT_LINE),
     "plans:competition_create": Spec("get", lambda c, w: "/plans/competitions/new/", MANAGERS),
     "plans:competition": Spec("get", _competition(), FRONT_LINE, object_scoped=True),

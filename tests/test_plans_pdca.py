@@ -406,17 +406,40 @@ def test_the_plan_page_shows_do_check_and_act(cast: Cast) -> None:
     target(plan, "calls", "1000")  # the head's own level: Do lists it
     with frozen():
         page = cast.client("head").get(f"/plans/{plan.pk}/").content.decode()
-    for testid in ('data-testid="do-row"', 'data-testid="deviation"', 'data-testid="write-finding"'):
+        check = cast.client("head").get(f"/plans/{plan.pk}/deviations/").content.decode()
+    for testid in (
+        'data-testid="do-row"',
+        'data-testid="deviations-loading"',
+        f'data-finding="{finding.pk}"',
+    ):
         assert testid in page
-    assert f'data-finding="{finding.pk}"' in page
     assert 'data-testid="adjustment"' in page
+    assert 'data-testid="deviation"' in check
+    assert 'data-testid="write-finding"' in check
+
+
+def test_the_deviations_load_after_the_page(cast: Cast) -> None:
+    plan = plan_of(cast)
+    _flag(cast, plan)
+    with frozen():
+        page = cast.client("head").get(f"/plans/{plan.pk}/").content.decode()
+        check = cast.client("head").get(f"/plans/{plan.pk}/deviations/")
+    assert 'data-testid="deviation"' not in page
+    assert f'hx-get="/plans/{plan.pk}/deviations/"' in page
+    assert check.status_code == 200
+    assert check.content.decode().count('data-testid="deviation"') == 1
+
+
+def test_another_branchs_deviations_are_404(cast: Cast) -> None:
+    plan = plan_of(cast, branch=cast.branch_b)
+    assert cast.client("head").get(f"/plans/{plan.pk}/deviations/").status_code == 404
 
 
 def test_a_front_line_viewer_gets_no_write_buttons(cast: Cast) -> None:
     plan = plan_of(cast)
     _flag(cast, plan)
     with frozen():
-        page = cast.client("tele").get(f"/plans/{plan.pk}/").content.decode()
+        page = cast.client("tele").get(f"/plans/{plan.pk}/deviations/").content.decode()
     assert 'data-testid="deviation"' in page
     assert 'data-testid="write-finding"' not in page
 

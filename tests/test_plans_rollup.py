@@ -125,3 +125,29 @@ def test_figures_are_scoped_to_the_viewer(cast: Cast) -> None:
         name: read.values(cast.user(name), *MONTH)[None]["calls"] for name in ("head", "lead", "tele", "mgr")
     }
     assert calls == {"head": 2, "lead": 1, "tele": 1, "mgr": 0}
+
+
+def test_every_level_at_once_equals_each_level_read_alone(cast: Cast) -> None:
+    outcome(cast.staff["tele"], cast.customers["team"], "interested", D1)
+    outcome(cast.staff["mgr2"], cast.customers["other_team"], "no_answer", D2)
+    loan(f.CustomerFactory(sub_branch=cast.sub, owner=cast.staff["mgr"]), D1)
+    loan(f.CustomerFactory(sub_branch=cast.sub), D2)  # nobody's: the branch and sub-branch only
+    refresh(cast.branch.pk, as_of=dt.date(2026, 10, 31))
+    refresh(cast.branch.pk)
+    for name in ("head", "lead", "tele"):
+        user = cast.user(name)
+        at_once = read.levels(user, *MONTH)
+        for column in (None, *read.GROUPS):
+            assert at_once[column] == read.values(user, *MONTH, by=column), (name, column)
+
+
+def test_funnels_by_nested_groupings_at_once_equal_each_alone(cast: Cast) -> None:
+    for who in ("tele", "mgr2", "mgr"):
+        customer = f.CustomerFactory(sub_branch=cast.sub)
+        listed(customer, cast.staff[who], D1)
+        outcome(cast.staff[who], customer, "interested", D2)
+    refresh(cast.branch.pk)
+    head = cast.user("head")
+    at_once = read.funnel_by_each(head, *MONTH, ("sub_branch_id", "team_id", "staff_id"))
+    for by in ("sub_branch_id", "team_id", "staff_id"):
+        assert at_once[by] == read.funnel_by(head, *MONTH, by), by

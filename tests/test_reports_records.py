@@ -190,7 +190,7 @@ def test_fifty_records_to_a_page(cast: Cast) -> None:
     client = cast.client("tele")
     first = client.get(URL, {"figure": "calls", **NOV})
     assert len(first.context["page"]) == 50
-    assert first.context["page"].paginator.count == 60
+    assert first.context["page"].has_next()
     assert b"page=2" in first.content
     assert len(client.get(URL, {"figure": "calls", "page": "2", **NOV}).context["page"]) == 10
 

@@ -126,7 +126,7 @@ class Cycle:
     plan: Plan
     started: bool
     do: list[DoRow]
-    deviations: list[Deviation]
+    deviations: list[Deviation] | None  # None: loaded after the page (plans:deviations)
     more_deviations: int
     findings: list[FindingRow]
     can_write: bool
@@ -169,11 +169,35 @@ def _do_levels(actor: Actor) -> tuple[str, ...]:
     return (ScopeKind.STAFF,)
 
 
-def cycle_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
-    """Template context for the PDCA part of the plan page (plans/partials/pdca.html): one key, `pdca`."""
+def check_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
+    """Context of the Check part's deviations alone (plans/partials/deviations.html, after the page)."""
     actor = actor_of(user)
-    targets = plan_targets(user, plan)
-    progress = read.progress(user, targets, today)
+    flagged = deviations(user, plan, today)
+    worst = _worst(flagged)
+    return {
+        "pdca": {
+            "deviations": worst,
+            "more_deviations": len(flagged) - len(worst),
+            "can_write": actor.has(Perm.MANAGE_TARGETS) and plan.status == PlanStatus.ACTIVE,
+        }
+    }
+
+
+def cycle_context(
+    user: Any,
+    plan: Plan,
+    today: dt.date,
+    progress: list[read.Progress] | None = None,
+    *,
+    defer_check: bool = False,
+) -> dict[str, Any]:
+    """Template context for the PDCA part of the plan page (plans/partials/pdca.html): one key, `pdca`.
+    `progress`: the plan's targets' progress (deviations.plan_targets) when the page has read it already.
+    `defer_check`: leave the deviations out (None); the page loads them after itself (plans:deviations),
+    as comparing two periods' funnels by team, person and pool costs as much as the rest of the page."""
+    actor = actor_of(user)
+    if progress is None:
+        progress = read.progress(user, plan_targets(user, plan), today)
     adjustments = Adjustment.objects.select_related("made_by", "target", "target__team", "target__staff")
     findings = [
         FindingRow(f, describe(f.flag) if f.flag else "", list(f.adjustments.all()))
@@ -182,14 +206,14 @@ def cycle_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
         )
         if visible(actor, f.flag or {})
     ]
-    flagged = deviations(user, plan, today, progress)
+    flagged = None if defer_check else deviations(user, plan, today, progress)
     cycle = Cycle(
         plan=plan,
         started=today >= plan.starts_on,
         # Do shows the viewer's own level and the one below (the plan's tree above has every target).
         do=[DoRow(p) for p in progress if p.target.scope in _do_levels(actor)],
-        deviations=_worst(flagged),
-        more_deviations=len(flagged) - len(_worst(flagged)),
+        deviations=None if flagged is None else _worst(flagged),
+        more_deviations=0 if flagged is None else len(flagged) - len(_worst(flagged)),
         findings=findings,
         can_write=actor.has(Perm.MANAGE_TARGETS) and plan.status == PlanStatus.ACTIVE,
         closed=plan.status == PlanStatus.CLOSED,

@@ -7,4 +7,5 @@ from xiaodai.plans import pdca_views as v
 urlpatterns: list[URLPattern] = [
     path("<int:pk>/findings/new/", v.finding_add, name="finding_add"),
     path("<int:pk>/adjustments/new/", v.adjustment_add, name="adjustment_add"),
+    path("<int:pk>/deviations/", v.deviations, name="deviations"),
 ]

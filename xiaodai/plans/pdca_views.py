@@ -13,8 +13,9 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from xiaodai.core.access import actor_of, require_perm
 from xiaodai.core.roles import Perm
@@ -158,3 +159,12 @@ def adjustment_add(request: HttpRequest, pk: int) -> HttpResponse:
         form = AdjustmentForm(initial=initial, findings=finding_choices, targets=target_choices)
     context = {"form": form, "has_findings": bool(findings)}
     return _page(request, "plans/adjustment_form.html", plan, context)
+
+
+@require_GET
+@require_perm(Perm.VIEW_PERFORMANCE)
+def deviations(request: HttpRequest, pk: int) -> HttpResponse:
+    """The Check part's flagged deviations, loaded by the plan page after itself (htmx)."""
+    plan = get_scoped_or_404(Plan.objects.all(), request.user, pk=pk)
+    context = pdca.check_context(request.user, plan, timezone.localdate())
+    return render(request, "plans/partials/deviations.html", {"plan": plan, **context})

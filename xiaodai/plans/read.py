@@ -95,6 +95,47 @@ def values(
     return table
 
 
+def levels(user: Any, start: dt.date, end: dt.date) -> dict[str | None, Values]:
+    """values() at every level at once: the branch total (key None), and per sub-branch, team and person,
+    from one read of the flows and one of the balance stock. A person sits in one team and sub-branch, so
+    grouping by all three returns about one row per person and figure, and the levels are sums of those."""
+    flows_at: dict[str | None, dict[Any, dict[str, Decimal]]] = {
+        c: defaultdict(lambda: defaultdict(lambda: ZERO)) for c in (None, *GROUPS)
+    }
+    qs = facts(user).filter(day__range=(start, end), figure__in=FLOW_FIGURES)
+    for r in qs.values(*GROUPS, "figure").annotate(v=Sum("value")).order_by():
+        flows_at[None][None][r["figure"]] += r["v"] or ZERO
+        for col in GROUPS:
+            flows_at[col][r[col]][r["figure"]] += r["v"] or ZERO
+    grown_at: dict[str | None, dict[Any, Decimal]] = {c: defaultdict(lambda: ZERO) for c in (None, *GROUPS)}
+    stock = facts(user).filter(figure=BALANCE_STOCK)
+    last = stock.filter(day__lte=end).aggregate(d=Max("day"))["d"]
+    before = stock.filter(day__lt=start).aggregate(d=Max("day"))["d"]
+    has_growth = last is not None and before is not None and last >= start
+    if has_growth:
+        for r in (
+            stock.filter(day__in=(before, last)).values(*GROUPS, "day").annotate(v=Sum("value")).order_by()
+        ):
+            sign = 1 if r["day"] == last else -1
+            grown_at[None][None] += sign * (r["v"] or ZERO)
+            for col in GROUPS:
+                grown_at[col][r[col]] += sign * (r["v"] or ZERO)
+    out: dict[str | None, Values] = {}
+    for c in (None, *GROUPS):
+        keys = (
+            set(flows_at[c]) | (set(grown_at[c]) if has_growth else set()) | ({None} if c is None else set())
+        )
+        table: Values = {}
+        for key in keys:
+            row: dict[str, Decimal | None] = {
+                code: flows_at[c].get(key, {}).get(code, ZERO) for code in FLOW_FIGURES
+            }
+            row[Figure.BALANCE_GROWTH] = grown_at[c][key] if has_growth and key in grown_at[c] else None
+            table[key] = row
+        out[c] = table
+    return out
+
+
 def daily(
     user: Any, start: dt.date, end: dt.date, figures: list[str], where: dict[str, Any] | None = None
 ) -> dict[str, dict[dt.date, Decimal]]:
@@ -157,6 +198,21 @@ def funnel_by(
     for r in qs.values(by, "stage").annotate(n=Sum("entries")).order_by():
         at[r[by]][r["stage"]] = r["n"]
     return {key: steps(counts) for key, counts in at.items()}
+
+
+def funnel_by_each(
+    user: Any, start: dt.date, end: dt.date, bys: tuple[str, ...], where: dict[str, Any] | None = None
+) -> dict[str, dict[Any, list[FunnelStep]]]:
+    """funnel_by for several groupings that nest (a person's entries all sit in one team and sub-branch) from
+    one read grouped by all of them: the rows stay about one per person and stage."""
+    if any(by not in GROUPS for by in bys):
+        raise ValueError(bys)
+    qs = _narrow(FunnelFact.objects.for_staff(user), where).filter(day__range=(start, end))
+    at: dict[str, dict[Any, dict[int, int]]] = {by: defaultdict(lambda: defaultdict(int)) for by in bys}
+    for r in qs.values(*bys, "stage").annotate(n=Sum("entries")).order_by():
+        for by in bys:
+            at[by][r[by]][r["stage"]] += r["n"]
+    return {by: {key: steps(counts) for key, counts in at[by].items()} for by in bys}
 
 
 def _pct(part: int | Decimal, whole: int | Decimal | None) -> Decimal | None:
@@ -226,14 +282,18 @@ def target_where(target: Target) -> dict[str, Any]:
 
 def progress(user: Any, targets: list[Target], today: dt.date) -> list[Progress]:
     """Each target against its figure so far (up to today) and against the time elapsed. Targets of one
-    period and level share their queries: one grouped read per (period, level)."""
+    period share their queries: one grouped read per period, whatever the levels (see levels)."""
     groups: dict[tuple[dt.date, dt.date, str], list[Target]] = defaultdict(list)
     for t in targets:
         groups[t.starts_on, t.ends_on, t.scope].append(t)
     out: dict[int, Progress] = {}
+    read_once: dict[tuple[dt.date, dt.date], dict[str | None, Values]] = {}
     for (start, end, scope), members in groups.items():
         column = SCOPE_COLUMN[scope]
-        table = values(user, start, min(end, today), by=column)
+        until = min(end, today)
+        if (start, until) not in read_once:  # every level of a period from one read (see levels)
+            read_once[start, until] = levels(user, start, until)
+        table = read_once[start, until][column]
         share = elapsed_share(start, end, today)
         for t in members:
             key = getattr(t, column) if column else None

@@ -27,6 +27,7 @@ from xiaodai.org.models import Staff, SubBranch, Team
 from xiaodai.outreach.supervision import CALLER_ROLES
 from xiaodai.plans import pdca, read
 from xiaodai.plans.choices import Pace, PlanKind, ScopeKind, SplitRule
+from xiaodai.plans.deviations import plan_targets
 from xiaodai.plans.exceptions import PlanError
 from xiaodai.plans.figures import FIGURES
 from xiaodai.plans.models import Adjustment, Finding, Plan, Target
@@ -147,14 +148,18 @@ def _org(branch_id: int, branch_name: str, extra_staff: set[int]) -> _Org:
     return _Org(names, kids, front, team_of)
 
 
-def plan_tree(staff: Staff, plan: Plan, today: dt.date) -> list[FigureTree]:
+def plan_tree(
+    staff: Staff, plan: Plan, today: dt.date, progressed: list[read.Progress] | None = None
+) -> list[FigureTree]:
     """Per figure, the viewer's part of the hierarchy with every target in their scope; a unit without its
     own target shows the sum of its children's, marked rolled up. A handful of queries, whatever the
-    number of targets."""
-    targets = list(Target.objects.for_staff(staff.user).filter(plan=plan))
+    number of targets. `progressed`: the targets' progress when the caller has read it already."""
+    if progressed is None:
+        progressed = read.progress(staff.user, plan_targets(staff.user, plan), today)
+    targets = [p.target for p in progressed]
     if not targets:
         return []
-    progress = {p.target.pk: p for p in read.progress(staff.user, targets, today)}
+    progress = {p.target.pk: p for p in progressed}
     own = {(t.figure, t.scope, t.scope_id): t for t in targets}
     org = _org(plan.branch_id, str(staff.branch.name), {t.staff_id for t in targets if t.staff_id})
     if staff.role == Role.BRANCH_HEAD:
@@ -303,7 +308,9 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_scoped_or_404(Plan.objects.select_related("created_by"), request.user, pk=pk)
     staff = _staff(request)
     today = timezone.localdate()
-    trees = plan_tree(staff, plan, today)
+    # The plan's targets and their progress are read once for the tree and the PDCA part below it.
+    progressed = read.progress(request.user, plan_targets(request.user, plan), today)
+    trees = plan_tree(staff, plan, today, progressed)
     # One figure's tree at a time: a branch of 200 people has about 2,000 targets in a plan, and a page of
     # them all is slow to render and to read. The tabs carry each figure's top line.
     chosen = request.GET.get("figure", "")
@@ -320,7 +327,7 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "days": (plan.ends_on - plan.starts_on).days + 1,
         "today": today,
     }
-    context.update(pdca.cycle_context(request.user, plan, today))
+    context.update(pdca.cycle_context(request.user, plan, today, progressed, defer_check=True))
     return render(request, "plans/plan_detail.html", context)
 
 

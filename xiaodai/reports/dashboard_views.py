@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from xiaodai.core.access import actor_of, require_perm
+from xiaodai.core.paging import Window
 from xiaodai.core.roles import Perm
 from xiaodai.plans import read
 from xiaodai.plans.choices import FunnelStage, ScopeKind
@@ -110,7 +110,7 @@ def records(request: HttpRequest) -> HttpResponse:
     data = drilldown.drill(request.user, request.GET, timezone.localdate())
     page = None
     if data.rows is not None:
-        page = Paginator(data.rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        page = Window(data.rows, request.GET.get("page"), ROWS_PER_PAGE)  # no count: see core/paging.py
     context = {
         "data": data,
         "page": page,
