@@ -51,7 +51,6 @@ import os
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -123,36 +122,11 @@ def main() -> None:
         print(RESULT + json.dumps(result, default=str), flush=True)
         return
     dbs = ["sqlite", "postgres"] if args.db == "both" else [args.db]
-    results = {db: _spawn(db) for db in dbs}
+    results = {db: wb._spawn(db, __file__, RESULT) for db in dbs}
     _summary(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
         print(f"figures written to {args.json}")
-
-
-def _spawn(db: str) -> dict[str, Any]:
-    """One database in a child process: Django reads its settings (and so its database) once."""
-    argv: list[str] = []
-    skip = False
-    for arg in sys.argv[1:]:  # everything but --db
-        if skip or arg.startswith("--db="):
-            skip = False
-            continue
-        skip = arg == "--db"
-        if not skip:
-            argv.append(arg)
-    command = [sys.executable, str(Path(__file__).resolve()), *argv, "--child", db]
-    found: list[str] = []
-    with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:  # noqa: S603
-        assert child.stdout is not None
-        for line in child.stdout:  # streamed: a build at a million customers takes minutes
-            if line.startswith(RESULT):
-                found.append(line)
-            else:
-                print(line, end="", flush=True)
-    if child.returncode != 0 or not found:
-        raise SystemExit(f"{db}: the benchmark failed (exit {child.returncode})")
-    return dict(json.loads(found[-1][len(RESULT) :]))
 
 
 # --- the child: one database --------------------------------------------------------------------------------

@@ -99,8 +99,9 @@ def main() -> None:
         print(f"figures written to {args.json}")
 
 
-def _spawn(db: str) -> dict[str, Any]:
-    """One database in a child process: Django reads its settings (and so its database) once."""
+def _spawn(db: str, script: str = __file__, marker: str = RESULT) -> dict[str, Any]:
+    """One database in a child process (`script` run with --child DB; its result is the line starting with
+    `marker`): Django reads its settings (and so its database) once."""
     argv: list[str] = []
     skip = False
     for arg in sys.argv[1:]:  # everything but --db
@@ -110,18 +111,18 @@ def _spawn(db: str) -> dict[str, Any]:
         skip = arg == "--db"
         if not skip:
             argv.append(arg)
-    command = [sys.executable, str(Path(__file__).resolve()), *argv, "--child", db]
+    command = [sys.executable, str(Path(script).resolve()), *argv, "--child", db]
     found: list[str] = []
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as child:  # noqa: S603
         assert child.stdout is not None
         for line in child.stdout:  # streamed: a build at a million customers takes minutes
-            if line.startswith(RESULT):
+            if line.startswith(marker):
                 found.append(line)
             else:
                 print(line, end="", flush=True)
     if child.returncode != 0 or not found:
         raise SystemExit(f"{db}: the benchmark failed (exit {child.returncode})")
-    return dict(json.loads(found[-1][len(RESULT) :]))
+    return dict(json.loads(found[-1][len(marker) :]))
 
 
 # --- the child: one database ------------------------------------------------------------------------------

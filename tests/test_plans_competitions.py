@@ -13,13 +13,12 @@ import pytest
 
 from tests.conftest import Cast
 from tests.outreach_data import frozen
-from tests.plans_data import TODAY
+from tests.plans_data import TODAY, fact
 from xiaodai.audit.models import AuditEvent
-from xiaodai.org.models import Staff
 from xiaodai.plans import competitions as svc
 from xiaodai.plans.competitions import RuleSpec
 from xiaodai.plans.exceptions import PlanError
-from xiaodai.plans.models import Competition, FigureFact, Standing
+from xiaodai.plans.models import Competition, Standing
 
 START, END = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
 CALLS = RuleSpec("calls", "10", "1")
@@ -36,18 +35,6 @@ def people(cast: Cast, *names: str) -> list[int]:
 def create(cast: Cast, who: str = "head", rules: list[RuleSpec] | None = None, **kw: Any) -> Competition:
     names = kw.pop("names", ("tele", "mgr", "mgr2"))
     return svc.create_competition(cast.staff[who], data(**kw), people(cast, *names), rules or [CALLS])
-
-
-def fact(staff: Staff, figure: str, value: int | str, day: dt.date = dt.date(2026, 11, 10)) -> None:
-    FigureFact.objects.create(
-        branch_id=staff.branch_id,
-        day=day,
-        sub_branch_id=staff.sub_branch_id,
-        team_id=staff.team_id,
-        staff=staff,
-        figure=figure,
-        value=Decimal(value),
-    )
 
 
 def board(c: Competition, today: dt.date = TODAY) -> dict[str, tuple[int, Decimal]]:

@@ -14,14 +14,14 @@ import pytest
 from tests import factories as f
 from tests.conftest import Cast
 from tests.outreach_data import frozen
-from tests.plans_data import MONTH, TODAY, at
+from tests.plans_data import MONTH, TODAY, at, fact
 from xiaodai.allocation.models import Assignment
 from xiaodai.audit.models import AuditEvent
 from xiaodai.org.models import Staff
 from xiaodai.plans import pdca
 from xiaodai.plans.choices import FunnelStage
 from xiaodai.plans.exceptions import PlanError
-from xiaodai.plans.models import Adjustment, FigureFact, Finding, FunnelFact, Plan, Target
+from xiaodai.plans.models import Adjustment, Finding, FunnelFact, Plan, Target
 
 PREV = (dt.date(2026, 10, 2), dt.date(2026, 10, 31))  # the 30 days before November
 
@@ -53,18 +53,6 @@ def target(plan: Plan, figure: str, value: str, *, staff: Staff | None = None, *
         ends_on=plan.ends_on,
         updated_by=plan.created_by,
         **kw,
-    )
-
-
-def fact(staff: Staff, figure: str, value: int | str, day: dt.date = dt.date(2026, 11, 10)) -> None:
-    FigureFact.objects.create(
-        branch_id=staff.branch_id,
-        day=day,
-        sub_branch_id=staff.sub_branch_id,
-        team_id=staff.team_id,
-        staff=staff,
-        figure=figure,
-        value=Decimal(value),
     )
 
 

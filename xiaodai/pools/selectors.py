@@ -18,6 +18,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from xiaodai.core import charts
 from xiaodai.core.access import actor_of
 from xiaodai.core.roles import Domain
 from xiaodai.core.roles import Level as Reach
@@ -301,29 +302,7 @@ def _pools_chart(cards: list[PoolCard]) -> dict[str, Any]:
 
 
 def _funnel_chart(counts: Counts) -> dict[str, Any]:
-    stages = counts.funnel()
-    peak = max((v for _n, _l, v in stages), default=0) or 1
-    return {
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c}"},
-        "series": [
-            {
-                "type": "funnel",
-                "sort": "none",
-                "min": 0,
-                "max": peak,
-                "left": "6%",
-                "width": "58%",
-                "top": 8,
-                "bottom": 8,
-                "gap": 2,
-                "minSize": "4%",
-                # Outside, so a stage with few customers still has a readable label.
-                "label": {"show": True, "position": "right", "formatter": "{b}  {c}"},
-                "labelLine": {"show": True, "length": 12},
-                "data": [{"name": label, "value": value} for _n, label, value in stages],
-            }
-        ],
-    }
+    return charts.funnel([(label, value) for _n, label, value in counts.funnel()])
 
 
 # --- the drill-down ---------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
+from xiaodai.core import charts
 from xiaodai.core.access import actor_of
 from xiaodai.core.roles import Domain, Level
 from xiaodai.org.models import Staff, SubBranch, Team
@@ -500,24 +501,4 @@ def breakdown(user: Any, period: Period, filters: Filters, by: str) -> list[Brea
 
 
 def funnel_chart(rows: list[StageRow]) -> dict[str, Any]:
-    peak = max((r.step.entries for r in rows), default=0) or 1
-    return {
-        "tooltip": {"trigger": "item", "formatter": "{b}: {c}"},
-        "series": [
-            {
-                "type": "funnel",
-                "sort": "none",
-                "min": 0,
-                "max": peak,
-                "left": "6%",
-                "width": "58%",
-                "top": 8,
-                "bottom": 8,
-                "gap": 2,
-                "minSize": "4%",
-                "label": {"show": True, "position": "right", "formatter": "{b}  {c}"},
-                "labelLine": {"show": True, "length": 12},
-                "data": [{"name": r.step.label, "value": r.step.entries} for r in rows],
-            }
-        ],
-    }
+    return charts.funnel([(r.step.label, r.step.entries) for r in rows])
