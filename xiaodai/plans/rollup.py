@@ -21,7 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -371,7 +371,7 @@ def refresh_figures(
                 ],
                 batch_size=2000,
             )
-        return FigureRefresh.objects.create(
+        done = FigureRefresh.objects.create(
             branch_id=branch_id,
             days_from=days_from,
             days_to=days_to,
@@ -382,6 +382,19 @@ def refresh_figures(
             fact_rows=len(facts),
             funnel_rows=len(funnel),
         )
+    _tidy()
+    return done
+
+
+def _tidy() -> None:
+    """On PostgreSQL, vacuum and analyse the two rollup tables right after rewriting them. The pages read them
+    from their covering indexes alone only where the visibility map (which VACUUM sets) says every row is
+    visible; waiting for autovacuum left the pages 2-3x slower at a million customers (benchmarks). Skipped
+    inside an outer transaction (VACUUM cannot run there), as in the tests."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) plans_figurefact, plans_funnelfact")
 
 
 def refresh_routine(branch_id: int, *, today: dt.date | None = None) -> FigureRefresh:
