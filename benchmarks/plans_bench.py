@@ -49,7 +49,6 @@ import fcntl
 import json
 import os
 import resource
-import shutil
 import statistics
 import sys
 import time
@@ -145,24 +144,7 @@ def _child(args: argparse.Namespace, db: str) -> dict[str, Any]:
         raise SystemExit(f"[{db}] another run is using {home}; wait for it to finish") from None
     import plans_data as data
 
-    saved = None if args.rebuild else wb._load_marker(marker, args.customers, args.seed, data.FORMAT)
-    if saved is None and home.exists():
-        shutil.rmtree(home)  # the benchmark's own folder: a database without a valid marker is rebuilt
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["XIAODAI_VAR_DIR"] = str(home)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("XIAODAI_LOG_LEVEL", "WARNING")
-    if db == "postgres":
-        os.environ["XIAODAI_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-        wb._pg_database(name, fresh=saved is None)
-    else:
-        os.environ.pop("XIAODAI_DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)  # a no-op on a database that is up to date
+    saved = wb._open_database(db, home, name, marker, args, data.FORMAT)
     with wb._frozen():
         if saved is None:
             print(

@@ -99,6 +99,32 @@ def main() -> None:
         print(f"figures written to {args.json}")
 
 
+def _open_database(
+    db: str, home: Path, name: str, marker: Path, args: argparse.Namespace, fmt: int
+) -> dict[str, Any] | None:
+    """Point Django at the benchmark's own database (SQLite under `home`, or PostgreSQL `name`), set it up
+    and migrate it. Returns the saved build marker, or None when the data must be built (again)."""
+    saved = None if args.rebuild else _load_marker(marker, args.customers, args.seed, fmt)
+    if saved is None and home.exists():
+        shutil.rmtree(home)  # the benchmark's own folder: a database without a valid marker is rebuilt
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["XIAODAI_VAR_DIR"] = str(home)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    os.environ.setdefault("XIAODAI_LOG_LEVEL", "WARNING")
+    if db == "postgres":
+        os.environ["XIAODAI_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
+        _pg_database(name, fresh=saved is None)
+    else:
+        os.environ.pop("XIAODAI_DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a no-op on a database that is up to date
+    return saved
+
+
 def _spawn(db: str, script: str = __file__, marker: str = RESULT) -> dict[str, Any]:
     """One database in a child process (`script` run with --child DB; its result is the line starting with
     `marker`): Django reads its settings (and so its database) once."""
@@ -143,24 +169,7 @@ def _child(args: argparse.Namespace, db: str, parts: list[str]) -> dict[str, Any
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import workbench_data as data
 
-    saved = None if args.rebuild else _load_marker(marker, args.customers, args.seed, data.FORMAT)
-    if saved is None and home.exists():
-        shutil.rmtree(home)  # the benchmark's own folder: a database without a valid marker is rebuilt
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["XIAODAI_VAR_DIR"] = str(home)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ.setdefault("XIAODAI_LOG_LEVEL", "WARNING")
-    if db == "postgres":
-        os.environ["XIAODAI_DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{name}"
-        _pg_database(name, fresh=saved is None)
-    else:
-        os.environ.pop("XIAODAI_DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)  # a no-op on a database that is up to date
+    saved = _open_database(db, home, name, marker, args, data.FORMAT)
     if saved is None:
         print(f"[{db}] building {args.customers:,} customers (seed {args.seed}; not timed) ...", flush=True)
         built = data.build(args.customers, args.seed, progress=lambda m: print(f"[{db}] {m}", flush=True))
