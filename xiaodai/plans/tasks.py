@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -32,7 +33,7 @@ def _needs_routine(branch_id: int, today: dt.date) -> bool:
         .order_by("-finished_at")
         .first()
     )
-    if last is None or rollup.timezone.localdate(last.finished_at, rollup.zone()) < today:
+    if last is None or timezone.localdate(last.finished_at, rollup.zone()) < today:
         return True
     return ImportRun.objects.filter(
         status__in=(RunStatus.LOADED, RunStatus.PARTIAL), finished_at__gt=last.finished_at
