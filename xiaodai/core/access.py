@@ -38,6 +38,18 @@ class Actor:
 NOBODY = Actor(user_id=0, staff_id=None, role="", branch_id=None, sub_branch_id=None, team_id=None)
 
 
+class Viewer:
+    """A stand-in user for a background job that works out what a role would see (a branch head, a team
+    lead) ahead of any page view: it reads through the same scoping, and has no account to log in with."""
+
+    is_authenticated = True
+    is_active = True
+    pk = 0
+
+    def __init__(self, role: str, branch_id: int, team_id: int | None = None) -> None:
+        self._xiaodai_actor = Actor(0, None, role, branch_id, None, team_id)
+
+
 def actor_of(user: Any) -> Actor:
     """The Actor for a Django user; NOBODY for anonymous, inactive or staff-less users."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:

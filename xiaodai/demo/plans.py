@@ -22,7 +22,7 @@ from django.db import transaction
 from xiaodai.core.roles import Role
 from xiaodai.customers.models import Enterprise
 from xiaodai.org.models import Branch, Staff, SubBranch, Team
-from xiaodai.plans import competitions, events, pdca, read, rollup, targets
+from xiaodai.plans import competitions, deviations, events, pdca, read, rollup, targets
 from xiaodai.plans.choices import (
     AdjustmentKind,
     Figure,
@@ -139,6 +139,7 @@ def prepare(branch: Branch, as_of: dt.date, seed: int) -> PlansResult:
         head = Staff.objects.filter(branch=branch, role=Role.BRANCH_HEAD, user__is_active=True).order_by("pk")
         if (boss := head.first()) is not None:
             _plans(boss, as_of, rng, result)
+        deviations.keep_branch_flags(branch.pk, rollup.local_today())
     return result
 
 

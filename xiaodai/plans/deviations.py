@@ -12,20 +12,20 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.cache import cache
-from django.db.models import Count, Min
-from django.utils import translation
+from django.db import transaction
+from django.db.models import Count, Min, Subquery
 from django.utils.translation import gettext as _
 
 from xiaodai.allocation.choices import Kind, Status
 from xiaodai.allocation.models import Assignment
-from xiaodai.core.access import Actor, actor_of
+from xiaodai.core.access import Actor, Viewer, actor_of
 from xiaodai.core.roles import Domain, Role
 from xiaodai.org.models import Staff, SubBranch, Team
 from xiaodai.plans import read
-from xiaodai.plans.choices import FindingKind, FunnelStage, ScopeKind
+from xiaodai.plans.choices import FindingKind, FunnelStage, PlanStatus, ScopeKind
 from xiaodai.plans.figures import FIGURES
-from xiaodai.plans.models import Plan, Target
+from xiaodai.plans.models import FigureRefresh, FlagSet, Plan, Target
+from xiaodai.plans.querysets import reach_of
 from xiaodai.plans.rollup import zone
 from xiaodai.pools import rules as pool_rules
 
@@ -42,9 +42,6 @@ UNCONTACTED_DAYS = 3
 # A pool is compared on the entries that got as far as an application: the first outcome of the work
 # itself (approval and disbursement wait on the bank's credit process and lag behind the calls).
 POOL_STAGE = FunnelStage.APPLIED
-# The funnel comparisons are kept until the next refresh of the rollup (at most ten minutes apart), and an
-# hour at the most in case the refresh job stops.
-FLAGS_KEPT_SECONDS = 3600
 
 
 def plan_targets(user: Any, plan: Plan) -> list[Target]:
@@ -286,26 +283,80 @@ def uncontacted_claims(user: Any, plan: Plan, today: dt.date) -> list[Deviation]
     return out
 
 
-def _funnel_flags(user: Any, plan: Plan, today: dt.date) -> tuple[list[Deviation], list[Deviation]]:
-    """Pools behind and conversion drops. Both compare two periods' funnels by pool, team and person (four
-    reads of the rollup, a third of a second at a million customers), and the funnels only change when the
-    rollup is refreshed: so they are kept until the next refresh, per plan, viewer's reach, day and language.
-    (Targets far behind and uncontacted claims are read fresh every time.)"""
-    actor = actor_of(user)
-    refreshed = read.last_refresh(user)
-    key = ":".join(
-        str(part)
-        for part in (
-            "plans.funnel-flags", plan.pk, plan.starts_on, plan.ends_on, actor.branch_id,
-            actor.level(Domain.CUSTOMER), actor.team_id, actor.staff_id, refreshed.pk if refreshed else 0,
-            today, translation.get_language(),
+def flags_to_json(found: Iterable[Deviation]) -> list[dict[str, Any]]:
+    keep = ("kind", "who", "subject", "numbers")
+    return [{**{k: getattr(d, k) for k in keep}, "severity": str(d.severity)} for d in found]
+
+
+def flags_from_json(rows: list[dict[str, Any]]) -> list[Deviation]:
+    """Kept flags back as deviations; a pool's name is put back in the reader's language."""
+    return [
+        Deviation(
+            r["kind"],
+            _pool_name(r["subject"]["pool"]) if r["subject"].get("scope") == "pool" else r["who"],
+            r["subject"],
+            r["numbers"],
+            Decimal(r["severity"]),
         )
-    )  # fmt: skip
-    kept = cache.get(key)
-    if kept is None:
-        kept = (behind_pools(user, plan, today), conversion_drops(user, plan, today))
-        cache.set(key, kept, FLAGS_KEPT_SECONDS)
-    return kept
+        for r in rows
+    ]
+
+
+def _funnel_flags(user: Any, plan: Plan, today: dt.date) -> tuple[list[Deviation], list[Deviation]]:
+    """Pools behind and conversion drops: from the set the refresh job kept for the viewer's reach when it
+    is there and still good (same funnel refresh, same day), else worked out now. Both compare two periods'
+    funnels by pool, team and person; the funnels only change when the rollup rebuilds them. (Targets far
+    behind and uncontacted claims are read fresh every time.)"""
+    funnel_refresh = FigureRefresh.objects.filter(
+        branch_id=plan.branch_id, funnel_from__isnull=False
+    ).order_by("-finished_at", "-id")
+    kept = (
+        FlagSet.objects.for_staff(user)
+        .filter(plan=plan, day=today, refresh_id=Subquery(funnel_refresh.values("pk")[:1]))
+        .values_list("flags", flat=True)
+        .first()
+    )
+    if kept is not None:
+        flags = flags_from_json(kept)
+        return [d for d in flags if d.kind == FindingKind.BEHIND_PACE], [
+            d for d in flags if d.kind == FindingKind.CONVERSION_DROP
+        ]
+    return behind_pools(user, plan, today), conversion_drops(user, plan, today)
+
+
+def keep_flags(plan: Plan, today: dt.date) -> int:
+    """Work out and keep a plan's funnel flags for the whole branch and for each of its teams, as of the
+    branch's latest funnel refresh (the refresh job calls this right after rebuilding the funnel). Returns
+    the number of sets kept; none when the funnel was never counted or the plan has not started."""
+    refresh = (
+        FigureRefresh.objects.filter(branch_id=plan.branch_id, funnel_from__isnull=False)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    if refresh is None or _period(plan, today) is None:
+        return 0
+    teams = Team.objects.filter(branch_id=plan.branch_id).order_by("pk").values_list("pk", flat=True)
+    viewers = [Viewer(Role.BRANCH_HEAD, plan.branch_id)]
+    viewers += [Viewer(Role.TEAM_LEAD, plan.branch_id, team_id) for team_id in teams]
+    rows = []
+    for viewer in viewers:
+        actor = actor_of(viewer)
+        reach = reach_of(actor.level(Domain.CUSTOMER), actor.team_id)
+        assert reach is not None  # a head's and a lead's reach are kept by construction
+        found = behind_pools(viewer, plan, today) + conversion_drops(viewer, plan, today)
+        rows.append(FlagSet(plan=plan, reach=reach, refresh=refresh, day=today, flags=flags_to_json(found)))
+    with transaction.atomic():
+        FlagSet.objects.filter(plan=plan).delete()
+        FlagSet.objects.bulk_create(rows)
+    return len(rows)
+
+
+def keep_branch_flags(branch_id: int, today: dt.date) -> int:
+    """keep_flags for every active plan of a branch running today."""
+    plans = Plan.objects.filter(
+        branch_id=branch_id, status=PlanStatus.ACTIVE, starts_on__lte=today, ends_on__gte=today
+    ).order_by("pk")
+    return sum(keep_flags(plan, today) for plan in plans)
 
 
 def deviations(

@@ -15,6 +15,7 @@ from xiaodai.plans.querysets import (
     CompetitionQuerySet,
     EventQuerySet,
     FactQuerySet,
+    FlagSetQuerySet,
     TargetQuerySet,
 )
 
@@ -178,6 +179,24 @@ class FigureRefresh(models.Model):
 
     class Meta:
         ordering = ["-finished_at", "-id"]
+
+
+class FlagSet(models.Model):
+    """A plan's funnel flags (pools behind, conversion drops) as one reach sees them (the whole branch, or
+    one team), worked out by the refresh job right after it rebuilt the funnel, so that no page view pays
+    for comparing two periods' funnels (a third of a second at a million customers). Good for that
+    refresh of the funnel and that day only; pages work the flags out themselves otherwise."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
+    reach = models.CharField(max_length=24)  # "branch" or "team:<id>" (querysets.FlagSetQuerySet)
+    refresh = models.ForeignKey(FigureRefresh, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    flags = models.JSONField(default=list)  # deviations.flags_to_json
+
+    objects = FlagSetQuerySet.as_manager()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["plan", "reach"], name="plans_flagset_one_per_reach")]
 
 
 class MarketingEvent(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 from xiaodai.core.access import actor_of
+from xiaodai.core.roles import Domain, Level
 from xiaodai.core.scoping import ScopedQuerySet
 
 
@@ -45,3 +46,25 @@ class BranchWideQuerySet(ScopedQuerySet):
 
 class CompetitionQuerySet(BranchWideQuerySet):
     """A competition's leaderboard is public inside its branch: that is what makes it a competition."""
+
+
+def reach_of(level: Level, team_id: int | None) -> str | None:
+    """The reach whose funnel flags are kept: the whole branch, or one team (None: not kept, the person's
+    own flags are worked out on the page, over their own few entries)."""
+    if level == Level.BRANCH:
+        return "branch"
+    if level == Level.TEAM and team_id is not None:
+        return f"team:{team_id}"
+    return None
+
+
+class FlagSetQuerySet(ScopedQuerySet):
+    """Kept funnel flags name people and teams: a viewer reads only the set worked out for their own reach
+    (the branch head the branch's, a lead their team's)."""
+
+    def for_staff(self, user: Any) -> Self:
+        actor = actor_of(user)
+        reach = reach_of(actor.level(Domain.CUSTOMER), actor.team_id)
+        if actor.branch_id is None or reach is None:
+            return self.none()
+        return self.filter(plan__branch_id=actor.branch_id, reach=reach)

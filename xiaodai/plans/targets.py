@@ -25,7 +25,7 @@ from xiaodai.audit.services import record
 from xiaodai.core.roles import ROLE_PERMS, Perm, Role
 from xiaodai.org.models import Staff, SubBranch, Team
 from xiaodai.outreach.supervision import CALLER_ROLES
-from xiaodai.plans import read
+from xiaodai.plans import read, tasks
 from xiaodai.plans.choices import PlanKind, ScopeKind, SplitRule
 from xiaodai.plans.exceptions import PlanError
 from xiaodai.plans.figures import FIGURES
@@ -246,6 +246,8 @@ def create_plan(staff: Staff, data: dict[str, Any]) -> Plan:
         obj=plan,
         detail={"kind": kind, "starts_on": start.isoformat(), "ends_on": end.isoformat()},
     )
+    # Its Check part's funnel flags, worked out in the background rather than on its first page views.
+    transaction.on_commit(lambda: tasks.keep_plan_flags(plan.pk))
     return plan
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from xiaodai.org.models import Branch
-from xiaodai.plans import rollup
+from xiaodai.plans import tasks
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no branch with code {options['branch']!r}")
         for branch in branches:
             started = time.perf_counter()
-            done = rollup.refresh_all(branch.pk) if options["all"] else rollup.refresh_routine(branch.pk)
+            done = tasks.rebuild(branch.pk, everything=options["all"])
             self.stdout.write(
                 f"{branch.code}: days {done.days_from}..{done.days_to}, {done.fact_rows:,} figure rows, "
                 f"{done.funnel_rows:,} funnel rows ({time.perf_counter() - started:.1f}s)"
