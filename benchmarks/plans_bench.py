@@ -19,12 +19,15 @@ Shanghai (the data's "now"):
 
 * the rollup (a background job, no target; written down because the pages depend on it):
   `rollup.refresh_all(branch)` once (every day of the year and the funnel of every list day; skip it with
-  --no-refresh-all on a database that already has it) and `rollup.refresh_routine(branch)` (the nightly
-  one: the last week and the funnel's last 90 list days) --runs times, median;
+  --no-refresh-all on a database that already has it), the running plans' funnel flags the refresh job
+  works out after it (`deviations.keep_branch_flags`, always: the pages read them), and
+  `rollup.refresh_routine(branch)` (the nightly one: the last week and the funnel's last 90 list days)
+  --runs times, median;
 * the pages, through Django's test client (middleware, scoping, templates; no network), logged in as the
   branch head (the whole branch) and, for the dashboard, as a team lead: the dashboard, the funnel, the
   funnel by person, the daily report page, the month plan (and its Check part's deviations, which the page
-  loads after itself), the plans list, the competition's leaderboard
+  loads after itself: from the kept flags, and once more with none kept, as between a plan's making and its
+  flags job), the plans list, the competition's leaderboard
   and the first page of the calls behind this month's figure. After --warmup untimed rounds, --requests
   rounds, each round requesting every page once in a rotating order (so a slow minute hits every page
   alike); p50, p95, max, and the query count of each page (one extra request);
