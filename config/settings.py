@@ -4,9 +4,11 @@ environment variables (see docs/operations.md); the defaults run the embedded se
 from __future__ import annotations
 
 import secrets
+from datetime import time as _time
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -189,6 +191,17 @@ if PRODUCTION:
 # How long a click-to-reveal of a masked field stays open (compliance P-04: time-boxed).
 XIAODAI_REVEAL_SECONDS = env_int("XIAODAI_REVEAL_SECONDS", 300)
 XIAODAI_PAGE_SIZE = env_int("XIAODAI_PAGE_SIZE", 25)
+# The landing area the bank's scheduler delivers drop folders into, the time (Beijing) by which the day
+# before's drop of each expected source must be there, and those sources (none: no cut-off alerts).
+XIAODAI_LANDING_DIR = Path(env_str("XIAODAI_LANDING_DIR", str(VAR_DIR / "ingest" / "landing")))
+XIAODAI_DROP_CUTOFF = env_str("XIAODAI_DROP_CUTOFF", "08:00")
+XIAODAI_EXPECTED_SOURCES = env_list("XIAODAI_EXPECTED_SOURCES", [])
+try:
+    _time.fromisoformat(XIAODAI_DROP_CUTOFF)
+except ValueError:
+    raise ImproperlyConfigured(
+        f"XIAODAI_DROP_CUTOFF must be a time like 08:00, not {XIAODAI_DROP_CUTOFF!r}"
+    ) from None
 
 # Jobs (imports, pipeline runs, training) go through huey: a SQLite queue file beside the database by default,
 # Redis when XIAODAI_REDIS_URL is set; only this block changes. `xiaodai serve` starts the consumer.

@@ -153,7 +153,7 @@ def test_list_query_count_is_pinned(cast: Cast, django_assert_max_num_queries: A
     make_run(cast.branch, status=RunStatus.RUNNING, source="live")
     client = cast.client("head")
     client.get("/imports/")  # warm the session
-    with django_assert_max_num_queries(11):  # session, user, staff, count, page, sources, nav, session save
+    with django_assert_max_num_queries(12):  # session, user, staff, count, page, sources, alerts, nav, save
         response = client.get("/imports/")
     assert len(response.context["rows"]) == 25
 

@@ -23,6 +23,7 @@ class Action(models.TextChoices):
     IMPORT_QUEUE = "import.queue", _("Data drop queued")
     IMPORT_RUN = "import.run", _("Data drop loaded")
     IMPORT_ROLLBACK = "import.rollback", _("Data drop rolled back")
+    IMPORT_MISSED = "import.missed", _("Expected data drop missed the cut-off")
     FEED_SETTING = "import.feed_setting", _("Feed setting changed")
     AUDIT_VERIFY = "audit.verify", _("Audit chain verified")
     PIPELINE_QUEUE = "pipeline.queue", _("Pipeline run queued")

@@ -21,6 +21,7 @@ from xiaodai.ingest.exceptions import IngestError
 from xiaodai.ingest.readers import sha256_of
 
 MANIFEST = "manifest.json"
+COMPLETE_FLAG = "_SUCCESS"  # an empty flag file the delivering scheduler writes last (landing.py)
 _SOURCE = re.compile(r"[A-Za-z0-9_.:\-]{1,50}")
 _ENCODINGS = {"utf-8", "utf-8-sig", "gbk", "gb2312", "gb18030"}
 
@@ -79,7 +80,7 @@ def scan(folder: Path, *, source: str | None, data_date: date | None, encoding: 
         raise IngestError("manifest", "manifest.json: files must be an object keyed by file name")
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir()):
-        if path.name == MANIFEST or path.name.startswith("."):
+        if path.name in (MANIFEST, COMPLETE_FLAG) or path.name.startswith("."):  # .ok flags start with a dot
             continue
         feed, suffix = path.stem, path.suffix.lower()
         if suffix not in FORMATS or feed not in FEEDS:

@@ -125,3 +125,28 @@ class RowVersion(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["run", "table"])]
+
+
+class LandingPickup(models.Model):
+    """A folder of the landing area the sweep has taken up (each once, landing.py): the run it became, or
+    why it could not become one."""
+
+    folder = models.CharField(max_length=500, unique=True)
+    run = models.ForeignKey(ImportRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    error = models.TextField(blank=True)
+    taken_at = models.DateTimeField(auto_now_add=True)
+
+
+class MissedDrop(models.Model):
+    """An expected source's drop not delivered by the cut-off (compliance D-11), raised once per source and
+    data date; it stays on the import pages until a run of that drop exists."""
+
+    source = models.CharField(_("source"), max_length=50)
+    data_date = models.DateField(_("data date"))
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-data_date", "source"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "data_date"], name="ingest_one_missed_alert"),
+        ]

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 
@@ -20,7 +20,7 @@ from xiaodai.core.access import actor_of
 from xiaodai.core.roles import Perm
 from xiaodai.ingest.choices import BadRowMode, RunStatus
 from xiaodai.ingest.contract import FEEDS_LIST, Feed
-from xiaodai.ingest.models import FeedSetting, ImportFile, ImportRun
+from xiaodai.ingest.models import FeedSetting, ImportFile, ImportRun, MissedDrop
 from xiaodai.ingest.progress import STALE_AFTER_SECONDS, read_progress
 
 ACTIVE = (RunStatus.QUEUED, RunStatus.RUNNING)
@@ -173,3 +173,13 @@ def live_progress(run: ImportRun) -> LiveProgress:
             stale = time.time() - found.updated > STALE_AFTER_SECONDS
             return LiveProgress(found.done, found.total, found.step, stale)
     return LiveProgress(run.progress_done, run.progress_total, run.progress_step)
+
+
+def open_alerts(user: Any) -> QuerySet[MissedDrop]:
+    """Drops that missed the cut-off and have not come since (no run of that source and date), for the
+    people who watch the imports. A source and a date are no one's personal data: every such viewer sees
+    them."""
+    if not actor_of(user).has(Perm.VIEW_IMPORTS):
+        return MissedDrop.objects.none()
+    arrived = ImportRun.objects.filter(source=OuterRef("source"), data_date=OuterRef("data_date"))
+    return MissedDrop.objects.filter(~Exists(arrived))

@@ -6,9 +6,10 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
-from xiaodai.ingest import services
+from xiaodai.ingest import landing, services
 from xiaodai.ingest.choices import Trigger
 
 
@@ -26,3 +27,11 @@ def discard_upload(folder: Path) -> None:
     uploads = (Path(settings.VAR_DIR) / "ingest" / "uploads").resolve()
     if folder.resolve().is_relative_to(uploads) and folder.resolve() != uploads:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def watch_landing() -> None:
+    """Every five minutes: take up the landing folder's complete drops (each loaded as its own job) and
+    raise the cut-off alerts (landing.py)."""
+    for run in landing.sweep().queued:
+        run_import(run.pk)

@@ -57,6 +57,7 @@ def run_list(request: HttpRequest) -> HttpResponse:
         "statuses": RunStatus.choices,
         "sources": selectors.sources_for(request.user),
         "can_manage": actor_of(request.user).has(Perm.MANAGE_IMPORTS),
+        "missed": list(selectors.open_alerts(request.user)[:20]),
     }
     return render(request, "ingest/list.html", context)
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xiaodai.ingest import services
+from xiaodai.ingest import landing, services
 from xiaodai.ingest.choices import RunStatus, Trigger
 from xiaodai.ingest.models import ImportRun
 from xiaodai.ingest.report import report_lines
@@ -37,6 +37,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--encoding", help="CSV encoding: utf-8 or gb18030/gbk (default: detect)")
         parser.add_argument("--rollback", type=int, metavar="RUN", help="roll back an applied run by id")
+        parser.add_argument(
+            "--landing",
+            action="store_true",
+            help="take up the landing folder's complete drops now (as the five-minute job does), load them",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -44,8 +49,11 @@ class Command(BaseCommand):
                 run = services.rollback_run(options["rollback"], by=None)
                 self.stdout.write(f"run #{run.pk} rolled back")
                 return
+            if options["landing"]:
+                self._landing()
+                return
             if not options["folder"]:
-                raise CommandError("give a drop folder, or --rollback RUN")
+                raise CommandError("give a drop folder, --landing, or --rollback RUN")
             run = services.run_ingest(
                 Path(options["folder"]),
                 trigger=Trigger.CLI,
@@ -61,6 +69,27 @@ class Command(BaseCommand):
         code = EXIT.get(run.status, 1)
         if code:
             raise SystemExit(code)
+
+    def _landing(self) -> None:
+        done = landing.sweep()
+        codes = [0]
+        for run in done.duplicates:
+            self._print(run)
+        for queued in done.queued:
+            run = services.execute_run(queued.pk)
+            self._print(run)
+            codes.append(EXIT.get(run.status, 1))
+        for name in done.waiting:
+            self.stdout.write(f"{name}: waiting for its manifest.json or .ok flag")
+        for name in done.failed:
+            self.stdout.write(f"{name}: not taken up (see the audit log)")
+            codes.append(1)
+        for alert in done.missed:
+            self.stdout.write(f"MISSED: {alert.source} {alert.data_date} not delivered by the cut-off")
+        if not (done.queued or done.duplicates or done.waiting or done.failed):
+            self.stdout.write(f"nothing new in {landing.landing_dir()}")
+        if max(codes):
+            raise SystemExit(max(codes))
 
     def _print(self, run: ImportRun) -> None:
         self.stdout.write(f"run #{run.pk}  {run.source} {run.data_date}  {run.get_status_display()}")
