@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from django.db.models import QuerySet
+
 
 class Window:
     """Rows `(number - 1) * size` up to `number * size` of `rows` (a queryset or a list)."""
@@ -19,10 +21,10 @@ class Window:
         except (TypeError, ValueError):
             self.number = 1
         start = (self.number - 1) * size
-        fetched = list(rows[start : start + size + 1])
+        fetched = _slice(rows, start, start + size + 1)
         if not fetched and self.number > 1:  # past the end (an old link): the first page instead
             self.number, start = 1, 0
-            fetched = list(rows[: size + 1])
+            fetched = _slice(rows, 0, size + 1)
         self.object_list = fetched[:size]
         self._more = len(fetched) > size
         self.start = start
@@ -50,3 +52,14 @@ class Window:
 
     def end_index(self) -> int:
         return self.start + len(self.object_list)
+
+
+def _slice(rows: Sequence[Any] | Any, start: int, stop: int) -> list[Any]:
+    """rows[start:stop]. A queryset's page is found by its keys alone, then read whole: with the related rows
+    joined in (select_related), SQLite's planner may drive the query from the joined table and sort a month
+    of a branch's calls to return 51 of them (2.6 s against 25 ms at a million customers, benchmarks)."""
+    if not isinstance(rows, QuerySet):
+        return list(rows[start:stop])
+    keys = list(rows.values_list("pk", flat=True)[start:stop])
+    found = rows.order_by().in_bulk(keys)
+    return [found[k] for k in keys if k in found]

@@ -54,11 +54,15 @@ def plan_targets(user: Any, plan: Plan) -> list[Target]:
     subs = SubBranch.objects.in_bulk({t.sub_branch_id for t in targets if t.sub_branch_id})
     teams = Team.objects.in_bulk({t.team_id for t in targets if t.team_id})
     people = Staff.objects.in_bulk({t.staff_id for t in targets if t.staff_id})
+    # Straight into each target's cache of related objects: assigning through the descriptors (t.team = …)
+    # checks and sets the key again, four times per target.
+    fields = [Target._meta.get_field(name) for name in ("branch", "sub_branch", "team", "staff")]
+    cache_branch, cache_sub, cache_team, cache_staff = (f.set_cached_value for f in fields)  # type: ignore[union-attr]
     for t in targets:
-        t.branch = branch
-        t.sub_branch = subs.get(t.sub_branch_id) if t.sub_branch_id else None
-        t.team = teams.get(t.team_id) if t.team_id else None
-        t.staff = people.get(t.staff_id) if t.staff_id else None
+        cache_branch(t, branch)
+        cache_sub(t, subs.get(t.sub_branch_id) if t.sub_branch_id else None)
+        cache_team(t, teams.get(t.team_id) if t.team_id else None)
+        cache_staff(t, people.get(t.staff_id) if t.staff_id else None)
     return targets
 
 

@@ -51,6 +51,14 @@ def num(value: int | None) -> str:
 
 
 @register.filter
+def amount(value: Decimal | int | None, money: bool) -> str:
+    """A figure's value: yuan for money, a grouped count otherwise, "—" for none (`{{ v|amount:money }}`)."""
+    if value is None:
+        return "—"
+    return yuan(value) if money else num(value)  # type: ignore[arg-type]
+
+
+@register.filter
 def role_label(value: str | None) -> str:
     """An audit event keeps the role code it happened under; show its name in the reader's language."""
     if value in Role.values:
