@@ -18,6 +18,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -43,6 +44,7 @@ from xiaodai.plans.targets import (
     save_split,
     set_target,
 )
+from xiaodai.plans.tree_html import tree_rows
 
 ZERO = Decimal(0)
 
@@ -123,6 +125,7 @@ class FigureTree:
     label: str
     money: bool
     rows: list[TreeRow]
+    html: SafeString | None = None  # the rows' <tr>s, made for the figure the page shows (tree_html.py)
 
 
 @dataclass
@@ -333,6 +336,8 @@ def plan_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # them all is slow to render and to read. The tabs carry each figure's top line.
     chosen = request.GET.get("figure", "")
     shown = [t for t in trees if t.figure == chosen] or trees[:1]
+    for tree in shown:
+        tree.html = tree_rows(tree, plan.pk)
     manages = Perm.MANAGE_TARGETS in ROLE_PERMS.get(staff.role, frozenset())
     context = {
         **_header(request, plan.name),
