@@ -27,7 +27,8 @@ Shanghai (the data's "now"):
   branch head (the whole branch) and, for the dashboard, as a team lead: the dashboard, the funnel, the
   funnel by person, the daily report page, the month plan (and its Check part's deviations, which the page
   loads after itself: from the kept flags, and once more with none kept, as between a plan's making and its
-  flags job), the plans list, the competition's leaderboard
+  flags job: the page then asks the job queue for them and shows the rest), the plans list, the
+  competition's leaderboard
   and the first page of the calls behind this month's figure. After --warmup untimed rounds, --requests
   rounds, each round requesting every page once in a rotating order (so a slow minute hits every page
   alike); p50, p95, max, and the query count of each page (one extra request);
@@ -79,7 +80,7 @@ class Page:
     name: str  # URL name
     arg: str = ""  # the Built field holding the URL's pk, if any
     query: str = ""
-    live: bool = False  # without the funnel flags the refresh job keeps: the plan page works them out
+    live: bool = False  # without the funnel flags the refresh job keeps: the page asks the queue for them
 
 
 PAGES = (
@@ -90,7 +91,7 @@ PAGES = (
     Page("daily report page", "head", "reports:daily"),
     Page("month plan", "head", "plans:detail", arg="month_plan_id"),
     Page("month plan: deviations (loaded after it)", "head", "plans:deviations", arg="month_plan_id"),
-    Page("  the same, no flags kept", "head", "plans:deviations", arg="month_plan_id", live=True),
+    Page("  the same, no flags kept yet", "head", "plans:deviations", arg="month_plan_id", live=True),
     Page("month plan (team lead)", "lead", "plans:detail", arg="month_plan_id"),
     Page("  its deviations (team lead)", "lead", "plans:deviations", arg="month_plan_id"),
     Page("plans list", "head", "plans:list"),

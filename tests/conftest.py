@@ -118,3 +118,11 @@ def _default_language() -> Any:
     """Every test starts in the product's default language (Chinese), whatever an earlier test activated."""
     with translation.override(settings.LANGUAGE_CODE):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Every test starts with an empty cache: what one test's pages noted must not answer another's."""
+    from django.core.cache import cache
+
+    cache.clear()

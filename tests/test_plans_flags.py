@@ -161,3 +161,37 @@ def test_a_new_plan_has_its_flags_kept_once_it_is_saved(
         FlagSet.objects.filter(plan=plan, day=TODAY).count()
         == 1 + Team.objects.filter(branch=cast.branch).count()
     )
+
+
+def _fragment(cast: Cast, plan: Plan, who: str = "head") -> str:
+    with mock.patch("django.utils.timezone.now", return_value=at(TODAY)):
+        response = cast.client(who).get(f"/plans/{plan.pk}/deviations/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_check_part_asks_for_missing_flags_and_says_so(cast: Cast) -> None:
+    plan = _flagged(cast)
+    with mock.patch("xiaodai.plans.tasks.keep_plan_flags") as asked:  # a queue that runs jobs later
+        first = _fragment(cast, plan)
+        _fragment(cast, plan)
+    assert 'data-testid="flags-pending"' in first
+    assert 'data-kind="conversion_drop"' not in first
+    assert asked.call_count == 1  # once, not per viewer
+
+
+def test_the_check_part_shows_the_flags_a_queue_kept_at_once(cast: Cast) -> None:
+    plan = _flagged(cast)
+    page = _fragment(cast, plan)  # the tests' queue runs jobs at once
+    assert 'data-testid="flags-pending"' not in page
+    assert 'data-kind="conversion_drop"' in page
+    assert FlagSet.objects.filter(plan=plan).exists()
+
+
+def test_a_persons_own_flags_are_worked_out_on_the_page(cast: Cast) -> None:
+    plan = _flagged(cast)
+    with mock.patch("xiaodai.plans.tasks.keep_plan_flags") as asked:
+        page = _fragment(cast, plan, "tele")
+    assert asked.call_count == 0
+    assert 'data-testid="flags-pending"' not in page
+    assert 'data-kind="conversion_drop"' in page

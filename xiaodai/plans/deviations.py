@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Min, Subquery
 from django.utils.translation import gettext as _
@@ -39,6 +40,9 @@ MIN_ENTRIES = 30
 # Claimed customers left uncontacted this many days lose the protection that made claiming worth it;
 # the allocation rules lapse them soon after, so the lead should hear of it first.
 UNCONTACTED_DAYS = 3
+# A viewer who finds a plan's funnel flags not kept asks the job queue for them; the next viewers in this
+# process within this long do not ask again (the job takes a few seconds).
+ASK_AGAIN_SECONDS = 120
 # A pool is compared on the entries that got as far as an application: the first outcome of the work
 # itself (approval and disbursement wait on the bank's credit process and lag behind the calls).
 POOL_STAGE = FunnelStage.APPLIED
@@ -306,26 +310,50 @@ def flags_from_json(rows: list[dict[str, Any]]) -> list[Deviation]:
     ]
 
 
-def _funnel_flags(user: Any, plan: Plan, today: dt.date) -> tuple[list[Deviation], list[Deviation]]:
-    """Pools behind and conversion drops: from the set the refresh job kept for the viewer's reach when it
-    is there and still good (same funnel refresh, same day), else worked out now. Both compare two periods'
-    funnels by pool, team and person; the funnels only change when the rollup rebuilds them. (Targets far
-    behind and uncontacted claims are read fresh every time.)"""
+def _kept(user: Any, plan: Plan, today: dt.date) -> list[Deviation] | None:
+    """The funnel flags kept for the viewer's reach, if there and still good (same funnel refresh, day)."""
     funnel_refresh = FigureRefresh.objects.filter(
         branch_id=plan.branch_id, funnel_from__isnull=False
     ).order_by("-finished_at", "-id")
-    kept = (
+    rows = (
         FlagSet.objects.for_staff(user)
         .filter(plan=plan, day=today, refresh_id=Subquery(funnel_refresh.values("pk")[:1]))
         .values_list("flags", flat=True)
         .first()
     )
+    return None if rows is None else flags_from_json(rows)
+
+
+def _ask_for_flags(plan: Plan, today: dt.date) -> None:
+    """Queue the job that keeps the plan's funnel flags, once a minute or two per process at most."""
+    from xiaodai.plans import tasks  # tasks imports this module
+
+    if cache.add(f"plans.flags-asked:{plan.pk}:{today}", True, ASK_AGAIN_SECONDS):
+        tasks.keep_plan_flags(plan.pk)
+
+
+def _funnel_flags(
+    user: Any, plan: Plan, today: dt.date, *, wait: bool = True
+) -> tuple[list[Deviation], list[Deviation], bool]:
+    """Pools behind and conversion drops, and whether they are still being counted. From the set the
+    refresh job kept for the viewer's reach when it is there and still good; else, with `wait`, worked out
+    now (comparing two periods' funnels by pool, team and person: half a second for a branch at a million
+    customers), or without it, asked of the job queue and left out for now. A person's own flags (no kept
+    set) are always worked out: they cover their own entries only. (Targets far behind and uncontacted
+    claims are read fresh every time, elsewhere.)"""
+    kept = _kept(user, plan, today)
+    actor = actor_of(user)
+    keeps_reach = reach_of(actor.level(Domain.CUSTOMER), actor.team_id) is not None
+    if kept is None and not wait and keeps_reach:
+        _ask_for_flags(plan, today)
+        kept = _kept(user, plan, today)  # a queue that runs jobs at once (tests, debugging) kept them now
+        counted = FigureRefresh.objects.filter(branch_id=plan.branch_id, funnel_from__isnull=False).exists()
+        if kept is None and counted:
+            return [], [], True
     if kept is not None:
-        flags = flags_from_json(kept)
-        return [d for d in flags if d.kind == FindingKind.BEHIND_PACE], [
-            d for d in flags if d.kind == FindingKind.CONVERSION_DROP
-        ]
-    return behind_pools(user, plan, today), conversion_drops(user, plan, today)
+        pools = [d for d in kept if d.kind == FindingKind.BEHIND_PACE]
+        return pools, [d for d in kept if d.kind == FindingKind.CONVERSION_DROP], False
+    return behind_pools(user, plan, today), conversion_drops(user, plan, today), False
 
 
 def keep_flags(plan: Plan, today: dt.date) -> int:
@@ -367,11 +395,19 @@ def deviations(
     user: Any, plan: Plan, today: dt.date, progress: list[read.Progress] | None = None
 ) -> list[Deviation]:
     """Every deviation the product flags on a plan for this viewer, worst first within each kind."""
+    return flagged(user, plan, today, progress)[0]
+
+
+def flagged(
+    user: Any, plan: Plan, today: dt.date, progress: list[read.Progress] | None = None, *, wait: bool = True
+) -> tuple[list[Deviation], bool]:
+    """deviations(), and whether the funnel's flags are still being counted (only without `wait`: the plan
+    page's Check part shows the rest at once and loads them again shortly)."""
     if progress is None:
         progress = read.progress(user, plan_targets(user, plan), today)
-    pools, drops = _funnel_flags(user, plan, today)
+    pools, drops, pending = _funnel_flags(user, plan, today, wait=wait)
     groups = [behind_targets(progress) + pools, drops, uncontacted_claims(user, plan, today)]
-    return [d for group in groups for d in sorted(group, key=lambda d: -d.severity)]
+    return [d for group in groups for d in sorted(group, key=lambda d: -d.severity)], pending
 
 
 def describe(flag: dict[str, Any]) -> str:

@@ -38,6 +38,7 @@ from xiaodai.plans.deviations import (
     deviations as deviations,
 )
 from xiaodai.plans.deviations import (
+    flagged,
     plain_number,
     plan_targets,
     who_of_target,
@@ -172,12 +173,13 @@ def _do_levels(actor: Actor) -> tuple[str, ...]:
 def check_context(user: Any, plan: Plan, today: dt.date) -> dict[str, Any]:
     """Context of the Check part's deviations alone (plans/partials/deviations.html, after the page)."""
     actor = actor_of(user)
-    flagged = deviations(user, plan, today)
-    worst = _worst(flagged)
+    found, pending = flagged(user, plan, today, wait=False)
+    worst = _worst(found)
     return {
         "pdca": {
             "deviations": worst,
-            "more_deviations": len(flagged) - len(worst),
+            "more_deviations": len(found) - len(worst),
+            "flags_pending": pending,
             "can_write": actor.has(Perm.MANAGE_TARGETS) and plan.status == PlanStatus.ACTIVE,
         }
     }
