@@ -13,7 +13,7 @@ import pytest
 from tests import factories as f
 from tests.conftest import Cast
 from tests.outreach_data import frozen
-from tests.plans_data import listed, loan, outcome, refresh
+from tests.plans_data import MONTH, at, listed, loan, outcome, refresh
 
 URL = "/performance/funnel/"
 D1 = dt.date(2026, 11, 2)
@@ -181,3 +181,35 @@ def test_funnel_query_count_is_pinned(funnel: Cast, django_assert_max_num_querie
     with django_assert_max_num_queries(17):
         response = client.get(URL, {"by": "staff", "pool": "approved_undrawn"})
     assert len(response.context["rows"]) == 7
+
+
+def _funnel_rebuilt(cast: Cast, hour: int) -> None:
+    """A refresh record of the funnel, as the rollup writes one (the rows are written straight here)."""
+    from xiaodai.plans.models import FigureRefresh
+
+    FigureRefresh.objects.create(
+        branch=cast.branch, days_from=MONTH[0], days_to=MONTH[1], funnel_from=MONTH[0], as_of=MONTH[1],
+        started_at=at(MONTH[1], hour), finished_at=at(MONTH[1], hour),
+    )  # fmt: skip
+
+
+def _product(cast: Cast, name: str) -> None:
+    from xiaodai.plans.models import FunnelFact
+
+    tele = cast.staff["tele"]
+    FunnelFact.objects.create(
+        branch=cast.branch, day=MONTH[0], team=tele.team, staff=tele, product=name, stage=4, entries=1
+    )
+
+
+def test_the_product_options_are_kept_until_the_funnel_is_rebuilt(cast: Cast) -> None:
+    from xiaodai.reports.dashboard import filter_options
+
+    head = cast.user("head")
+    _product(cast, "消费贷A")
+    _funnel_rebuilt(cast, 9)
+    assert filter_options(head).products == ["消费贷A"]
+    _product(cast, "消费贷B")
+    assert filter_options(head).products == ["消费贷A"]  # read once per funnel refresh
+    _funnel_rebuilt(cast, 10)
+    assert filter_options(head).products == ["消费贷A", "消费贷B"]
