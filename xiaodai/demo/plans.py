@@ -128,7 +128,9 @@ class PlansResult:
 
 def prepare(branch: Branch, as_of: dt.date, seed: int) -> PlansResult:
     """Events, the rollup, two months' plans with their targets, PDCA and competitions for one branch."""
-    rng = random.Random(seed * 1_000_003 + branch.pk)
+    # Seeded by the branch's code, not its id: ids depend on what the database made before (PostgreSQL's
+    # sequences move on in rolled-back transactions), and the same seed must make the same plans.
+    rng = random.Random(f"{seed}:{branch.code}")
     result = PlansResult()
     with transaction.atomic():  # one commit: quick on SQLite, and never half a demo
         result.events = _events(branch, as_of, rng)
