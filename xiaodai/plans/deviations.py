@@ -25,7 +25,7 @@ from xiaodai.org.models import Staff, SubBranch, Team
 from xiaodai.plans import read
 from xiaodai.plans.choices import FindingKind, FunnelStage, PlanStatus, ScopeKind
 from xiaodai.plans.figures import FIGURES
-from xiaodai.plans.models import FigureRefresh, FlagSet, Plan, Target
+from xiaodai.plans.models import FlagSet, Plan, Target
 from xiaodai.plans.querysets import reach_of
 from xiaodai.plans.rollup import zone
 from xiaodai.pools import rules as pool_rules
@@ -312,12 +312,10 @@ def flags_from_json(rows: list[dict[str, Any]]) -> list[Deviation]:
 
 def _kept(user: Any, plan: Plan, today: dt.date) -> list[Deviation] | None:
     """The funnel flags kept for the viewer's reach, if there and still good (same funnel refresh, day)."""
-    funnel_refresh = FigureRefresh.objects.filter(
-        branch_id=plan.branch_id, funnel_from__isnull=False
-    ).order_by("-finished_at", "-id")
+    latest = read.funnel_refreshes(plan.branch_id).values("pk")[:1]
     rows = (
         FlagSet.objects.for_staff(user)
-        .filter(plan=plan, day=today, refresh_id=Subquery(funnel_refresh.values("pk")[:1]))
+        .filter(plan=plan, day=today, refresh_id=Subquery(latest))
         .values_list("flags", flat=True)
         .first()
     )
@@ -347,7 +345,7 @@ def _funnel_flags(
     if kept is None and not wait and keeps_reach:
         _ask_for_flags(plan, today)
         kept = _kept(user, plan, today)  # a queue that runs jobs at once (tests, debugging) kept them now
-        counted = FigureRefresh.objects.filter(branch_id=plan.branch_id, funnel_from__isnull=False).exists()
+        counted = read.funnel_refreshes(plan.branch_id).exists()
         if kept is None and counted:
             return [], [], True
     if kept is not None:
@@ -360,11 +358,7 @@ def keep_flags(plan: Plan, today: dt.date) -> int:
     """Work out and keep a plan's funnel flags for the whole branch and for each of its teams, as of the
     branch's latest funnel refresh (the refresh job calls this right after rebuilding the funnel). Returns
     the number of sets kept; none when the funnel was never counted or the plan has not started."""
-    refresh = (
-        FigureRefresh.objects.filter(branch_id=plan.branch_id, funnel_from__isnull=False)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    refresh = read.funnel_refreshes(plan.branch_id).first()
     if refresh is None or _period(plan, today) is None:
         return 0
     teams = Team.objects.filter(branch_id=plan.branch_id).order_by("pk").values_list("pk", flat=True)

@@ -312,5 +312,13 @@ def last_refresh(user: Any) -> FigureRefresh | None:
     return FigureRefresh.objects.filter(branch_id=actor.branch_id).order_by("-finished_at", "-id").first()
 
 
+def funnel_refreshes(branch_id: int) -> QuerySet[FigureRefresh]:
+    """A branch's rebuilds of the funnel, latest first: what is worked out from the funnel is good until the
+    next one (the ten-minute refreshes of today's figures leave the funnel alone)."""
+    return FigureRefresh.objects.filter(branch_id=branch_id, funnel_from__isnull=False).order_by(
+        "-finished_at", "-id"
+    )
+
+
 def label(code: str) -> str:
     return FIGURES[code].label

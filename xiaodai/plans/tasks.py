@@ -12,7 +12,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from xiaodai.ingest.choices import RunStatus
 from xiaodai.ingest.models import ImportRun
 from xiaodai.org.models import Branch
-from xiaodai.plans import deviations, rollup
+from xiaodai.plans import deviations, read, rollup
 from xiaodai.plans.models import FigureRefresh, Plan
 
 _EVERY_10_MINUTES = crontab(minute="*/10")
@@ -46,11 +46,7 @@ def keep_plan_flags(plan_id: int) -> None:
 
 def _needs_routine(branch_id: int, today: dt.date) -> bool:
     """No routine refresh yet today (the night's), or a data drop loaded since the last one."""
-    last = (
-        FigureRefresh.objects.filter(branch_id=branch_id, funnel_from__isnull=False)
-        .order_by("-finished_at")
-        .first()
-    )
+    last = read.funnel_refreshes(branch_id).first()
     if last is None or timezone.localdate(last.finished_at, rollup.zone()) < today:
         return True
     return ImportRun.objects.filter(

@@ -27,7 +27,7 @@ from xiaodai.org.models import Staff, SubBranch, Team
 from xiaodai.plans import read
 from xiaodai.plans.choices import Figure, PlanKind, PlanStatus, ScopeKind
 from xiaodai.plans.figures import FIGURES, quantize
-from xiaodai.plans.models import FigureRefresh, FunnelFact, Plan, Target
+from xiaodai.plans.models import FunnelFact, Plan, Target
 from xiaodai.pools import rules as pool_rules
 
 MAX_PERIOD_DAYS = 366
@@ -374,12 +374,7 @@ def _products(user: Any) -> list[str]:
     """Every product on the viewer's funnel. Finding them reads the whole funnel table (a third of the funnel
     page at a million customers), so they are kept per funnel refresh and viewer's reach."""
     actor = actor_of(user)
-    funnel_refresh = (
-        FigureRefresh.objects.filter(branch_id=actor.branch_id or 0, funnel_from__isnull=False)
-        .order_by("-finished_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
+    funnel_refresh = read.funnel_refreshes(actor.branch_id or 0).values_list("pk", flat=True).first()
     reach = (actor.branch_id, actor.level(Domain.CUSTOMER), actor.team_id, actor.staff_id)
     key = "reports.funnel-products:" + ":".join(str(part) for part in (*reach, funnel_refresh))
 
