@@ -322,6 +322,12 @@ def _kept(user: Any, plan: Plan, today: dt.date) -> list[Deviation] | None:
     return None if rows is None else flags_from_json(rows)
 
 
+def _kept_for(user: Any) -> bool:
+    """Whether flags are kept for the viewer's reach (a head's, a lead's), not a person's own."""
+    actor = actor_of(user)
+    return reach_of(actor.level(Domain.CUSTOMER), actor.team_id) is not None
+
+
 def _ask_for_flags(plan: Plan, today: dt.date) -> None:
     """Queue the job that keeps the plan's funnel flags, once a minute or two per process at most."""
     from xiaodai.plans import tasks  # tasks imports this module
@@ -340,13 +346,10 @@ def _funnel_flags(
     set) are always worked out: they cover their own entries only. (Targets far behind and uncontacted
     claims are read fresh every time, elsewhere.)"""
     kept = _kept(user, plan, today)
-    actor = actor_of(user)
-    keeps_reach = reach_of(actor.level(Domain.CUSTOMER), actor.team_id) is not None
-    if kept is None and not wait and keeps_reach:
+    if kept is None and not wait and _kept_for(user) and read.funnel_refreshes(plan.branch_id).exists():
         _ask_for_flags(plan, today)
         kept = _kept(user, plan, today)  # a queue that runs jobs at once (tests, debugging) kept them now
-        counted = read.funnel_refreshes(plan.branch_id).exists()
-        if kept is None and counted:
+        if kept is None:
             return [], [], True
     if kept is not None:
         pools = [d for d in kept if d.kind == FindingKind.BEHIND_PACE]

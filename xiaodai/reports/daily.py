@@ -325,7 +325,8 @@ def period_actuals(
     others = [t.pk for t in targets if t.starts_on != month_start]
     if not others:
         return {}
-    targets_read = list(Target.objects.filter(pk__in=others))  # the few held to a quarter or a campaign
+    # The few held to a quarter or a campaign, as Target objects for read.progress.
+    targets_read = list(Target.objects.for_staff(user).filter(pk__in=others))
     return {p.target.pk: p.actual for p in read.progress(user, targets_read, day)}
 
 
