@@ -213,6 +213,35 @@ def test_a_large_drop_validates_in_a_second_process_with_the_same_result(
     assert (figures.rows_loaded, figures.sums_out) == (3, {"limit": "600000.00", "drawn": "0.00"})
 
 
+def test_a_large_drop_leaves_no_spool_behind(drop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second process's batches wait on disk (they hold the drop's personal data): gone after the run."""
+    import os
+
+    from xiaodai.ingest import services as ingest_services
+    from xiaodai.ingest.produce import spool_folder
+
+    monkeypatch.setattr(ingest_services, "PIPELINE_MIN_ROWS", 0)
+    run = _ingest(drop)
+    assert run.status == RunStatus.LOADED, run.message
+    assert not spool_folder(run.pk, os.getpid()).exists()
+
+
+def test_spooled_batches_read_back_in_order_and_read_segments_are_deleted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from xiaodai.ingest import produce
+
+    monkeypatch.setattr(produce, "SPOOL_SEGMENT_BYTES", 200)
+    writer = produce.Spool(tmp_path)
+    batches = [("rows", [(i, "x" * 50)], [], i) for i in range(6)]
+    sent = [writer.write(batch) for batch in batches]
+    writer.close()
+    reader = produce._SpoolReader(tmp_path)
+    assert [reader.read(*message[1:]) for message in sent] == batches
+    assert len({message[1] for message in sent}) > 1  # several segments
+    assert [p.name for p in tmp_path.iterdir()] == [str(sent[-1][1])]  # only the one being read is left
+
+
 def test_a_bad_row_found_in_the_second_process_refuses_the_drop(
     drop: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -266,6 +266,19 @@ def test_a_killed_run_frees_its_lock_and_the_rerun_completes(drop: Path) -> None
     assert (dead.status, run.status) == (RunStatus.FAILED, RunStatus.LOADED)
 
 
+def test_a_killed_runs_spool_is_deleted_by_the_rerun(drop: Path) -> None:
+    """The batches a killed run's second process left on disk hold personal data: the rerun removes them."""
+    from xiaodai.ingest.produce import spool_folder
+
+    dead = services.prepare_run(drop, trigger=Trigger.CLI)
+    ImportRun.objects.filter(pk=dead.pk).update(status=RunStatus.RUNNING, pid=2**22 + 12346)
+    left = spool_folder(dead.pk, 2**22 + 12346)
+    left.mkdir(parents=True)
+    (left / "0").write_bytes(b"rows")
+    _ingest(drop)
+    assert not left.exists()
+
+
 def test_error_report_values_are_masked(drop: Path) -> None:
     rows = drops.customers(1)
     rows[0]["id_number"] = "330106198804120099"

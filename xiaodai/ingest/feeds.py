@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -35,12 +36,52 @@ class FeedResult:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-def load_feed(
-    run: ImportRun, drop: Drop, item: DropFile, *, quarantine: bool, rows_before: int, producer: Producer
-) -> FeedResult:
-    feed = FEEDS[item.feed]
-    record = ImportFile(
-        feed=feed.name,
+def load_feeds(
+    run: ImportRun, drop: Drop, modes: dict[str, bool], producer: Producer
+) -> Iterator[FeedResult]:
+    """Load the drop's files in order, yielding each file's result. `modes` says which feeds quarantine bad
+    rows. The customers' merge waits until the deposits (next in the load order) are staged, so that a new
+    customer's AUM is written in its insert."""
+    rows_before = 0
+    waiting: tuple[FeedResult, tuple[StagedFeed, int] | None] | None = None
+    for i, item in enumerate(drop.files):
+        feed = FEEDS[item.feed]
+        result = FeedResult(_record(item, modes[item.feed]))
+        if feed.target is Target.LAKE:
+            _load_lake(run, drop, item, feed, result, modes[item.feed])
+            rows_before += result.file.rows_read
+        elif feed.name in SMALL_FEEDS:
+            try:
+                _load_small(run, drop, item, feed, result, modes[item.feed])
+            except FileProblem as exc:
+                _refuse(result, exc.line, "", exc.code, exc.message)
+            rows_before += result.file.rows_read
+        else:
+            staging = _stage(run, drop, feed, result, rows_before, producer)
+            rows_before += result.file.rows_read
+            if (
+                feed.name == "customers"
+                and drop.files[i + 1 : i + 2]
+                and drop.files[i + 1].feed == "deposits"
+            ):
+                waiting = (result, staging)
+                continue
+            if waiting is not None:
+                held, held_staging = waiting
+                if held_staging is not None:
+                    if staging is not None:
+                        held_staging[0].aum_from(staging[0])
+                    _complete(*held_staging, result=held, quarantine=modes["customers"])
+                yield _finished(held)
+                waiting = None
+            if staging is not None:
+                _complete(*staging, result=result, quarantine=modes[item.feed])
+        yield _finished(result)
+
+
+def _record(item: DropFile, quarantine: bool) -> ImportFile:
+    return ImportFile(
+        feed=item.feed,
         filename=item.path.name,
         file_format=item.format,
         sha256=item.sha256,
@@ -49,17 +90,11 @@ def load_feed(
         control=item.control,
         accepted=True,
     )
-    result = FeedResult(record)
-    if feed.target is Target.LAKE:
-        _load_lake(run, drop, item, feed, result, quarantine)
-    elif feed.name in SMALL_FEEDS:
-        try:
-            _load_small(run, drop, item, feed, result, quarantine)
-        except FileProblem as exc:
-            _refuse(result, exc.line, "", exc.code, exc.message)
-    else:
-        _load_staged(run, drop, feed, result, quarantine, rows_before, producer)
+
+
+def _finished(result: FeedResult) -> FeedResult:
     _check_control(result)
+    record = result.file
     record.reconciled = (
         record.accepted
         and record.sums_in == record.sums_out
@@ -120,18 +155,12 @@ def _load_small(
     record.rows_unchanged, record.rows_rejected = figures.unchanged, bad_rows + figures.rejected
 
 
-def _load_staged(
-    run: ImportRun,
-    drop: Drop,
-    feed: Feed,
-    result: FeedResult,
-    quarantine: bool,
-    rows_before: int,
-    producer: Producer,
-) -> None:
-    """Stage the rows the producer validated, then merge. Memory stays flat whatever the file's size:
-    what must be known across rows (duplicate keys, tags, which rows changed) is asked of the staging
-    table, not kept in Python."""
+def _stage(
+    run: ImportRun, drop: Drop, feed: Feed, result: FeedResult, rows_before: int, producer: Producer
+) -> tuple[StagedFeed, int] | None:
+    """Stage the rows the producer validated: (the staging table, rows validation refused), or None when
+    the file itself was refused. Memory stays flat whatever the file's size: what must be known across
+    rows (duplicate keys, tags, which rows changed) is asked of the staging table, not kept in Python."""
     record = result.file
     started = producer.next()
     assert started == ("file", feed.name), started  # the producer walks the same files in the same order
@@ -139,7 +168,6 @@ def _load_staged(
         feed, TARGETS[feed.name], run_id=run.pk, data_date=drop.data_date, branch_id=run.branch_id or 0
     )
     staged.create()
-    bad_rows = 0
     while True:
         message = producer.next()
         kind = message[0]
@@ -152,18 +180,23 @@ def _load_staged(
         elif kind == "end":
             record.rows_read, bad_rows, sums_in, record.encoding = message[1:]
             record.sums_in = sums_in
-            break
+            return staged, bad_rows
         elif kind == "refused":
             code, column, text, record.encoding = message[1:]
             _refuse(result, 1, column, code, text)
             staged.drop()
-            return
+            return None
         else:  # "problem": the file itself broke off (truncated, undecodable)
             code, text, line, record.rows_read = message[1:]
             _refuse(result, line, "", code, text)
             staged.drop()
-            return
-    if feed.name == "customers":
+            return None
+
+
+def _complete(staged: StagedFeed, bad_rows: int, *, result: FeedResult, quarantine: bool) -> None:
+    """Check the staged rows across the file, then merge them."""
+    record = result.file
+    if staged.feed.name == "customers":
         result.problems.extend(staged.unknown_tags())
     # Duplicate keys are found in the staging table: a set of every key would grow with the file.
     result.problems.extend(staged.duplicates()[: max(0, MAX_PROBLEMS - len(result.problems))])

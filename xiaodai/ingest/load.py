@@ -97,6 +97,7 @@ class StagedFeed:
                     self.fill.append((pos, default))
         # Columns the feed does not carry (a customer's AUM comes from deposits) start at the model's default.
         written = set(target.copy.values()) | set(target.computed) | {r.db_column for r in target.refs}
+        written |= {j.db_column for j in target.joined}
         written |= {"id", "ingest_batch", "data_date", "row_hash", target.branch_column, *target.timestamps}
         self.defaults = [
             (f.column, f.get_default())
@@ -109,6 +110,14 @@ class StagedFeed:
             (i, _join_codes) for i, c in enumerate(self.columns) if feed.column(c).list_of_codes
         ]
         self.staged = 0
+        self.deposits: StagedFeed | None = None  # customers: the drop's deposits, staged before the merge
+
+    def aum_from(self, deposits: StagedFeed) -> None:
+        """Write new customers' AUM from the drop's staged deposits in their insert. The deposits' own merge
+        still sets every AUM it touches that differs (the source of truth); this makes that a no-op on a
+        first load instead of an UPDATE of every customer just inserted."""
+        self.deposits = deposits
+        self.defaults = [(c, v) for c, v in self.defaults if c != "aum"]
 
     def create(self) -> None:
         cols = ", ".join(
@@ -401,6 +410,8 @@ class StagedFeed:
         targets = [(db_col, f"s.{_q(self._source_for_copy(db_col))}") for db_col in self._copied_db_columns()]
         targets += [(c, f"s.{_q('x_' + c)}") for c in self.target.computed]
         targets += [(r.db_column, f"s.{_q('r_' + r.db_column)}") for r in self.target.refs]
+        targets += [(j.db_column, j.expr) for j in self.target.joined]
+        joins = "".join(f" {j.join}" for j in self.target.joined)
         # As Django stores it: naive UTC text on SQLite (the raw driver would add "+00:00").
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         lineage: list[tuple[str, Any]] = [("ingest_batch", self.run_id), ("data_date", self.data_date)]
@@ -413,25 +424,33 @@ class StagedFeed:
                 stamp = "".join(f", {_q(c)} = %s" for c in self.target.timestamps if c == "updated_at")
                 params = [v for _, v in lineage] + [now for c in self.target.timestamps if c == "updated_at"]
                 cur.execute(
-                    f"UPDATE {t} SET {sets}{stamp} FROM {self.name} s "
+                    f"UPDATE {t} SET {sets}{stamp} FROM {self.name} s{joins} "
                     f"WHERE s.target_id = {t}.id AND {t}.row_hash <> s.hash",
                     params,
                 )
+            inserted = list(targets)
+            if self.deposits is not None:
+                d = self.deposits.name
+                joins += (
+                    f" LEFT JOIN (SELECT c_customer_no AS customer_no, SUM(c_balance) AS total FROM {d} "
+                    "GROUP BY c_customer_no) dep ON dep.customer_no = s.c_customer_no"
+                )
+                inserted.append(("aum", "COALESCE(dep.total, 0)"))
             defaults = [(c, _adapt_default(v)) for c, v in self.defaults]
-            cols = [c for c, _ in targets] + [c for c, _ in lineage] + ["row_hash"]
+            cols = [c for c, _ in inserted] + [c for c, _ in lineage] + ["row_hash"]
             cols += [*self.target.timestamps, *(c for c, _ in defaults)]
-            exprs = [e for _, e in targets] + ["%s"] * len(lineage) + ["s.hash"]
+            exprs = [e for _, e in inserted] + ["%s"] * len(lineage) + ["s.hash"]
             exprs += ["%s"] * (len(self.target.timestamps) + len(defaults))
             params = [v for _, v in lineage] + [now] * len(self.target.timestamps) + [v for _, v in defaults]
             cur.execute(
                 f"INSERT INTO {t} ({', '.join(_q(c) for c in cols)}) SELECT {', '.join(exprs)} "
-                f"FROM {self.name} s WHERE s.target_id IS NULL ORDER BY s.line",
+                f"FROM {self.name} s{joins} WHERE s.target_id IS NULL ORDER BY s.line",
                 params,
             )
             self._match_targets(cur, only_new=True)
 
     def after_apply(self) -> None:
-        """Feed-specific follow-ups: customers' tags, AUM from deposits, a consent collector's sub-branch."""
+        """Feed-specific follow-ups: customers' tags, AUM from deposits."""
         name = self.feed.name
         with connection.cursor() as cur:
             if name == "customers":
@@ -444,27 +463,23 @@ class StagedFeed:
                     f"SELECT s.target_id, tg.id FROM {self.name} s {codes} JOIN customers_tag tg ON {match} "
                     "WHERE s.dirty = 1 AND s.c_tags IS NOT NULL AND s.c_tags <> ''"
                 )
+            # Only the AUMs that differ are written: the customers' insert already wrote the right ones.
             if name == "deposits" and _joins():
                 # One aggregate joined back, not a subquery per customer (which PostgreSQL runs row by row).
                 cur.execute(
                     "UPDATE customers_customer c SET aum = d.total FROM (SELECT customer_id, "
                     "SUM(balance) AS total FROM customers_deposit WHERE customer_id IN "
                     f"(SELECT r_customer_id FROM {self.name}) GROUP BY customer_id) d "
-                    "WHERE c.id = d.customer_id"
+                    "WHERE c.id = d.customer_id AND c.aum <> d.total"
                 )
             elif name == "deposits":
-                cur.execute(
-                    "UPDATE customers_customer SET aum = "
+                total = (
                     "(SELECT COALESCE(SUM(d.balance), 0) FROM customers_deposit d "
-                    "WHERE d.customer_id = customers_customer.id) "
-                    f"WHERE id IN (SELECT r_customer_id FROM {self.name})"
+                    "WHERE d.customer_id = customers_customer.id)"
                 )
-            if name == "consents":
                 cur.execute(
-                    "UPDATE customers_consent SET collector_branch_id = "
-                    "(SELECT s.sub_branch_id FROM org_staff s WHERE s.id = customers_consent.collector_id) "
-                    "WHERE ingest_batch = %s AND collector_id IS NOT NULL",
-                    [self.run_id],
+                    f"UPDATE customers_customer SET aum = {total} "
+                    f"WHERE id IN (SELECT r_customer_id FROM {self.name}) AND aum <> {total}"
                 )
 
     def sums_staged(self) -> dict[str, str]:

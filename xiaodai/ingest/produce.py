@@ -4,12 +4,19 @@
 rows with their problems, file ended or refused). The loader consumes them and does the database half. On a
 large drop the stream comes from a second process, so the two halves run on both cores at once: validation
 of the next rows (or the next file) while the database merges the last ones. Small drops run it in-process.
+
+The second process writes its prepared batches to a spool on disk and sends only where they are, so it never
+waits for the database: while the loader merges a million customers it validates the next files. Memory
+stays bounded (the spool is read back one batch at a time); the loader deletes each spool segment once read.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import pickle
 import queue
+import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +33,8 @@ from xiaodai.ingest.worker import Job
 BATCH = 5_000
 MAX_PROBLEMS = 100_000  # kept per file; the count of bad rows is always complete
 PIPELINE_MIN_ROWS = 100_000  # below this a second process costs more (Django start-up) than it saves
-QUEUE_BATCHES = 32  # how far validation may run ahead of the database: ~160,000 rows in flight
+AHEAD_BATCHES = 2_000  # how far validation may run ahead of the database: ~10 million rows, on disk
+SPOOL_SEGMENT_BYTES = 64 * 2**20  # a segment is deleted once read, so the spool holds only what is ahead
 Message = tuple[Any, ...]
 
 
@@ -110,18 +118,88 @@ def _one_file(job: Job, feed: Feed, path: Path) -> Iterator[Message]:
         yield ("problem", exc.code, exc.message, exc.line, read)
 
 
+class Spool:
+    """The second process's side: prepared batches appended to segment files, one message per batch."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.segment = folder, 0
+        self.file = open(folder / "0", "wb")  # noqa: SIM115 - closed on rotation and in close()
+
+    def write(self, message: Message) -> Message:
+        """Append a "rows" message; return the small message saying where it is."""
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        if self.file.tell() and self.file.tell() + len(data) > SPOOL_SEGMENT_BYTES:
+            self.file.close()
+            self.segment += 1
+            self.file = open(self.folder / str(self.segment), "wb")  # noqa: SIM115
+        offset = self.file.tell()
+        self.file.write(data)
+        self.file.flush()  # to the OS before the message: the loader reads it through its own handle
+        return ("spooled", self.segment, offset, len(data))
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class _SpoolReader:
+    """The loader's side: reads a batch back where the message says, deleting segments it has passed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.segment = folder, -1
+        self.file: Any = None
+
+    def read(self, segment: int, offset: int, length: int) -> Message:
+        if segment != self.segment:
+            self.close()
+            if self.segment >= 0:
+                (self.folder / str(self.segment)).unlink(missing_ok=True)
+            self.segment, self.file = segment, open(self.folder / str(segment), "rb")  # noqa: SIM115
+        self.file.seek(offset)
+        # Written by our own second process into a folder only this account can read: as trusted as the
+        # pickles multiprocessing itself sends through the queue.
+        message: Message = pickle.loads(self.file.read(length))  # noqa: S301
+        return message
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+
+
+def spool_root() -> Path:
+    from django.conf import settings
+
+    return Path(settings.VAR_DIR) / "ingest" / "spool"
+
+
+def spool_folder(run_id: int, pid: int) -> Path:
+    """A run's spool, named by the loading process too: test databases in parallel reuse run ids."""
+    return spool_root() / f"run-{run_id}-{pid}"
+
+
+def remove_spool(run_id: int, pid: int | None) -> None:
+    """Delete a run's spool (it holds the drop's rows): after the run, or after a killed one."""
+    if pid is not None:
+        shutil.rmtree(spool_folder(run_id, pid), ignore_errors=True)
+
+
 class Producer:
     """The message stream, from this process or from a second one."""
 
     def __init__(self, job: Job, *, pipelined: bool) -> None:
         self.process: Any = None
+        self.run_id = job.run_id
         if not pipelined or not job.files:
             self.messages: Iterator[Message] = produce(job)
             return
+        folder = spool_folder(job.run_id, os.getpid())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, mode=0o700)  # the drop's personal data: readable by this account only
+        self.spool = _SpoolReader(folder)
         # spawn, not fork: the parent may be a threaded job worker holding locks a forked child would inherit.
         context = multiprocessing.get_context("spawn")
-        self.queue: Any = context.Queue(maxsize=QUEUE_BATCHES)
-        self.process = context.Process(target=worker.run, args=(job, self.queue), daemon=True)
+        self.queue: Any = context.Queue(maxsize=AHEAD_BATCHES)
+        self.process = context.Process(target=worker.run, args=(job, self.queue, str(folder)), daemon=True)
         self.process.start()
         self.messages = self._from_queue()
 
@@ -137,13 +215,18 @@ class Producer:
                 return
             if message[0] == "error":
                 raise RuntimeError(f"the validating process failed:\n{message[1]}")
+            if message[0] == "spooled":
+                message = self.spool.read(*message[1:])
             yield message
 
     def next(self) -> Message:
         return next(self.messages)
 
     def close(self) -> None:
-        if self.process is not None and self.process.is_alive():
+        if self.process is None:
+            return
+        if self.process.is_alive():
             self.process.terminate()
-        if self.process is not None:
-            self.process.join(timeout=10)
+        self.process.join(timeout=10)
+        self.spool.close()
+        remove_spool(self.run_id, os.getpid())

@@ -27,10 +27,10 @@ from xiaodai.ingest import progress
 from xiaodai.ingest.choices import APPLIED, BadRowMode, RunStatus
 from xiaodai.ingest.contract import CONTRACT_VERSION, FEEDS
 from xiaodai.ingest.exceptions import IngestError
-from xiaodai.ingest.feeds import Refused, load_feed, staged_feeds
+from xiaodai.ingest.feeds import Refused, load_feeds, staged_feeds
 from xiaodai.ingest.masking import mask_cell
 from xiaodai.ingest.models import FeedSetting, ImportFile, ImportRun, RowError
-from xiaodai.ingest.produce import PIPELINE_MIN_ROWS, Producer
+from xiaodai.ingest.produce import PIPELINE_MIN_ROWS, Producer, remove_spool
 from xiaodai.ingest.rollback import remove_lake_batches, undo_run
 from xiaodai.ingest.worker import Job
 from xiaodai.org.models import Branch, Staff
@@ -224,7 +224,6 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                 "but later runs were loaded on top of it; "
                 "roll those back first",
             )
-    done = 0
     _tune_for_bulk()
     with transaction.atomic():
         if previous is not None:
@@ -242,24 +241,17 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
         )
         producer = Producer(job, pipelined=found.estimated_rows >= PIPELINE_MIN_ROWS)
         try:
-            for item in found.files:
-                quarantine = modes[item.feed] == BadRowMode.QUARANTINE
-                result = load_feed(
-                    run, found, item, quarantine=quarantine, rows_before=done, producer=producer
-                )
-                done += result.file.rows_read
+            quarantine = {name: mode == BadRowMode.QUARANTINE for name, mode in modes.items()}
+            for result in load_feeds(run, found, quarantine, producer):
+                feed = FEEDS[result.file.feed]
                 outcome.files.append(result.file)
                 for problem in result.problems:
                     outcome.error_count += 1
                     if len(outcome.errors) < MAX_STORED_ERRORS:
-                        column = (
-                            FEEDS[item.feed].column(problem.field)
-                            if problem.field in FEEDS[item.feed].column_names
-                            else None
-                        )
+                        column = feed.column(problem.field) if problem.field in feed.column_names else None
                         outcome.errors.append(
                             RowError(
-                                filename=item.path.name,
+                                filename=result.file.filename,
                                 line=problem.line,
                                 field=problem.field,
                                 code=problem.code,
@@ -268,7 +260,7 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                             )
                         )
                 if not result.file.accepted:
-                    refused.append(item.path.name)
+                    refused.append(result.file.filename)
                 elif result.file.rows_rejected:
                     outcome.status = RunStatus.PARTIAL
         finally:
@@ -386,6 +378,7 @@ def _clear_stale_runs(source: str, data_date: date) -> None:
             run.finished_at = timezone.now()
             run.save(update_fields=["status", "message", "finished_at"])
             remove_lake_batches(run.pk, list(FEEDS))
+            remove_spool(run.pk, run.pid)
             progress.clear_progress(run.pk)
 
 

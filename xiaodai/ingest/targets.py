@@ -37,6 +37,16 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Joined:
+    """A db column looked up while merging, by a join in the same statement (a later UPDATE of freshly
+    inserted rows would rewrite them and, on PostgreSQL, check their foreign keys again at commit)."""
+
+    db_column: str
+    join: str  # joined onto the staging table `s`
+    expr: str
+
+
+@dataclass(frozen=True)
 class TableTarget:
     model: type[models.Model]
     copy: dict[str, str]  # contract column -> db column
@@ -48,6 +58,7 @@ class TableTarget:
     timestamps: tuple[str, ...] = ()  # db columns set to now on insert/update
     immutable: bool = False  # evidence (consent, opt-out): an existing key with other values is refused
     skip: tuple[str, ...] = field(default=())  # contract columns handled after the load (customer tags)
+    joined: tuple[Joined, ...] = ()
 
     @property
     def table(self) -> str:
@@ -130,6 +141,14 @@ TARGETS: dict[str, TableTarget] = {
         refs=(_customer_ref(), _staff_ref("collector_employee_no", "collector_id")),
         key=("customer_id", "purpose", "channel", "recorded_at"),
         immutable=True,
+        # The sub-branch the consent was collected at: the collector's, when it was loaded.
+        joined=(
+            Joined(
+                "collector_branch_id",
+                "LEFT JOIN org_staff collector ON collector.id = s.r_collector_id",
+                "collector.sub_branch_id",
+            ),
+        ),
     ),
     "opt_outs": TableTarget(
         OptOut,

@@ -21,16 +21,22 @@ class Job:
     quarantine: frozenset[str]  # feeds in quarantine mode
 
 
-def run(job: Job, out: Any) -> None:
-    """Entry point of the spawned process: stream `produce(job)` into the queue, then None."""
+def run(job: Job, out: Any, spool: str) -> None:
+    """Entry point of the spawned process: stream `produce(job)` into the queue, then None. Batches of rows
+    go to the spool folder and the queue carries where they are."""
     import django
 
     django.setup()  # models and settings only: this process never opens a database connection
-    from xiaodai.ingest.produce import produce
+    from pathlib import Path
 
+    from xiaodai.ingest.produce import Spool, produce
+
+    writer = Spool(Path(spool))
     try:
         for message in produce(job):
-            out.put(message)
+            out.put(writer.write(message) if message[0] == "rows" else message)
     except BaseException:
         out.put(("error", traceback.format_exc()))
+    finally:
+        writer.close()
     out.put(None)
