@@ -208,14 +208,17 @@ def _mem_total() -> str:
 
 
 def _git_head() -> str:
-    head = ROOT / ".git" / "HEAD"
     try:
-        ref = head.read_text().strip()
-        if ref.startswith("ref: "):
-            return (ROOT / ".git" / ref[5:]).read_text().strip()[:10]
-        return ref[:10]
-    except OSError:
+        done = subprocess.run(
+            ["git", "rev-parse", "--short=10", "HEAD"],  # noqa: S607 - git from PATH, as a developer runs it
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
         return "?"
+    return done.stdout.strip()
 
 
 def _ensure_drop(customers: int) -> Path:
@@ -609,9 +612,10 @@ class _Timers:
         self._wrap(services, "prepare_run", lambda *a, **k: "prepare (scan, fingerprint)")
         self._wrap(services, "_load", lambda *a, **k: "load transaction")
         self._wrap(services, "_finish", lambda *a, **k: "finish (run records)")
-        # A staged file's two steps: staging its rows (waiting for the worker), then checks and merge.
+        # A staged file's three steps: staging its rows (waiting for the worker), checks, writing.
         self._wrap(feeds, "_stage", lambda run, drop, feed, *a, **k: f"feed {feed.name}: stage")
-        self._wrap(feeds, "_complete", lambda staged, *a, **k: f"feed {staged.feed.name}: merge")
+        self._wrap(feeds, "_check", lambda staged, *a, **k: f"feed {staged.feed.name}: check")
+        self._wrap(feeds, "_write", lambda staged, *a, **k: f"feed {staged.feed.name}: write")
         self._wrap(feeds, "_load_small", lambda *a, **k: "small feeds (ORM)")
         try:  # the importer validates large drops in a second process and hands rows over through a queue
             from xiaodai.ingest import produce

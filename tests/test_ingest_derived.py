@@ -86,3 +86,33 @@ def test_a_consent_records_its_collectors_sub_branch(drop: Path, cast: Cast) -> 
     collector = Staff.objects.get(employee_no="E00012")
     assert (consent.collector_id, consent.collector_branch_id) == (collector.pk, collector.sub_branch_id)
     assert consent.collector_branch_id is not None
+
+
+def test_a_customers_tags_are_linked_and_a_redelivery_replaces_them(
+    drop: Path, tmp_path: Path, cast: Cast
+) -> None:
+    drops.write_csv(
+        drop,
+        "tags",
+        [drops.row("tags", code="PAYROLL", name="代发"), drops.row("tags", code="HOUSE", name="有房")],
+    )
+    people = drops.customers(3)
+    people[0]["tags"] = "PAYROLL|HOUSE"
+    people[1]["tags"] = "HOUSE"
+    drops.write_csv(drop, "customers", people)
+    _ingest(drop)
+
+    def tags(no: str) -> set[str]:
+        return set(Customer.objects.get(customer_no=no).tags.values_list("code", flat=True))
+
+    assert (tags("C9000000001"), tags("C9000000002"), tags("C9000000003")) == (
+        {"PAYROLL", "HOUSE"},
+        {"HOUSE"},
+        set(),
+    )
+    later = tmp_path / "20261129"
+    drops.write_manifest(later, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    people[0]["tags"] = "HOUSE"
+    drops.write_csv(later, "customers", people)
+    _ingest(later)
+    assert (tags("C9000000001"), tags("C9000000002")) == ({"HOUSE"}, {"HOUSE"})

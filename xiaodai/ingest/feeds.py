@@ -43,7 +43,7 @@ def load_feeds(
     rows. The customers' merge waits until the deposits (next in the load order) are staged, so that a new
     customer's AUM is written in its insert."""
     rows_before = 0
-    waiting: tuple[FeedResult, tuple[StagedFeed, int] | None] | None = None
+    held: tuple[FeedResult, StagedFeed | None, _Counted | None] | None = None
     for i, item in enumerate(drop.files):
         feed = FEEDS[item.feed]
         result = FeedResult(_record(item, modes[item.feed]))
@@ -59,23 +59,26 @@ def load_feeds(
         else:
             staging = _stage(run, drop, feed, result, rows_before, producer)
             rows_before += result.file.rows_read
+            quarantine = modes[item.feed]
             if (
                 feed.name == "customers"
                 and drop.files[i + 1 : i + 2]
                 and drop.files[i + 1].feed == "deposits"
             ):
-                waiting = (result, staging)
+                # Checked now, while the worker validates the deposits; written once they are staged.
+                counted = _check(*staging, result=result, quarantine=quarantine) if staging else None
+                held = (result, staging[0] if staging else None, counted)
                 continue
-            if waiting is not None:
-                held, held_staging = waiting
-                if held_staging is not None:
+            if held is not None:
+                customers, customers_staged, counted = held
+                if customers_staged is not None and counted is not None:
                     if staging is not None:
-                        held_staging[0].aum_from(staging[0])
-                    _complete(*held_staging, result=held, quarantine=modes["customers"])
-                yield _finished(held)
-                waiting = None
+                        customers_staged.aum_from(staging[0])
+                    _write(customers_staged, counted, result=customers, quarantine=modes["customers"])
+                yield _finished(customers)
+                held = None
             if staging is not None:
-                _complete(*staging, result=result, quarantine=modes[item.feed])
+                _complete(*staging, result=result, quarantine=quarantine)
         yield _finished(result)
 
 
@@ -193,8 +196,27 @@ def _stage(
             return None
 
 
+@dataclass
+class _Counted:
+    """What a file's checks found, for its write: new, changed and unchanged rows, and those rejected."""
+
+    new: int
+    changed: int
+    same: int
+    rejected: int
+
+
 def _complete(staged: StagedFeed, bad_rows: int, *, result: FeedResult, quarantine: bool) -> None:
     """Check the staged rows across the file, then merge them."""
+    counted = _check(staged, bad_rows, result=result, quarantine=quarantine)
+    if counted is not None:
+        _write(staged, counted, result=result, quarantine=quarantine)
+
+
+def _check(staged: StagedFeed, bad_rows: int, *, result: FeedResult, quarantine: bool) -> _Counted | None:
+    """Everything before writing: tags, duplicate keys, references, other branches' keys, matching, the
+    before-images. `bad_rows` were refused by validation and never staged; the checks here flag rows in
+    the staging table instead. None when the file is refused (its staging table is dropped)."""
     record = result.file
     if staged.feed.name == "customers":
         result.problems.extend(staged.unknown_tags())
@@ -205,18 +227,7 @@ def _complete(staged: StagedFeed, bad_rows: int, *, result: FeedResult, quaranti
         record.rows_rejected = bad_rows + staged.bad_rows()
         record.message = _bad_rows_message() % {"n": record.rows_rejected}
         staged.drop()
-        return
-    _merge(staged, result, quarantine, bad_rows)
-    if record.accepted and record.rows_rejected and quarantine:
-        # Rows dropped from staging (duplicates, unknown references) leave the totals: sum what was kept.
-        record.sums_in = staged.sums_staged()
-    staged.drop()
-
-
-def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: int) -> None:
-    """Resolve references, match keys, then write. `bad_rows` were refused by validation and never staged;
-    the checks here (and the duplicate check before) flag rows in the staging table instead."""
-    record = result.file
+        return None
     problems = staged.resolve()
     foreign = staged.foreign_rows()
     if foreign:
@@ -224,7 +235,8 @@ def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: i
         record.accepted = False
         record.rows_rejected = len(foreign)
         record.message = _("Rows belong to another branch; the drop is refused (D-09).")
-        return
+        staged.drop()
+        return None
     new, changed, same, evidence = staged.classify()
     problems += evidence
     result.problems.extend(problems[: max(0, MAX_PROBLEMS - len(result.problems))])
@@ -234,16 +246,31 @@ def _merge(staged: StagedFeed, result: FeedResult, quarantine: bool, bad_rows: i
         record.accepted = False
         record.rows_rejected = rejected
         record.message = _("Rows point at records that do not exist, or change consent evidence.")
-        return
+        staged.drop()
+        return None
     if flagged:
         staged.drop_bad()
     staged.mark_dirty()
     staged.keep_before_images()
+    return _Counted(new, changed, same, rejected)
+
+
+def _write(staged: StagedFeed, counted: _Counted, *, result: FeedResult, quarantine: bool) -> None:
+    """Update changed rows, insert new ones, the follow-ups, and reconcile; then drop the staging table."""
+    record = result.file
     staged.apply()
     staged.after_apply()
-    record.rows_loaded, record.rows_updated, record.rows_unchanged = new, changed, same
-    record.rows_rejected = rejected
+    record.rows_loaded, record.rows_updated, record.rows_unchanged = (
+        counted.new,
+        counted.changed,
+        counted.same,
+    )
+    record.rows_rejected = counted.rejected
     record.sums_out = staged.sums_out()
+    if record.rows_rejected and quarantine:
+        # Rows dropped from staging (duplicates, unknown references) leave the totals: sum what was kept.
+        record.sums_in = staged.sums_staged()
+    staged.drop()
 
 
 def _load_lake(

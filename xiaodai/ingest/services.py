@@ -224,8 +224,8 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                 "but later runs were loaded on top of it; "
                 "roll those back first",
             )
-    _tune_for_bulk()
     with transaction.atomic():
+        _tune_for_bulk()
         if previous is not None:
             undo_run(
                 previous
@@ -280,10 +280,14 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
 
 def _tune_for_bulk() -> None:
     """SQLite's default page cache is 2 MB; index upkeep for a million rows wants more. 64 MB stays well
-    inside the 1 GB budget whatever the file size (it is a cache, not a buffer of rows)."""
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
+    inside the 1 GB budget whatever the file size (it is a cache, not a buffer of rows). PostgreSQL's 4 MB of
+    memory per sort or hash spills a million staged rows to disk; this transaction alone may use more (it is
+    the server's memory, and one load runs at a time per source and date)."""
+    with connection.cursor() as cur:
+        if connection.vendor == "sqlite":
             cur.execute("PRAGMA cache_size = -65536")
+        else:
+            cur.execute("SET LOCAL work_mem = '256MB'")
 
 
 def _finish(run: ImportRun, outcome: _Outcome, superseded: ImportRun | None) -> None:
