@@ -116,3 +116,16 @@ def test_a_customers_tags_are_linked_and_a_redelivery_replaces_them(
     drops.write_csv(later, "customers", people)
     _ingest(later)
     assert (tags("C9000000001"), tags("C9000000002")) == ({"HOUSE"}, {"HOUSE"})
+
+
+def test_a_quarantined_deposit_of_another_customer_leaves_that_customers_aum(drop: Path, cast: Cast) -> None:
+    """The repeated key's second row names another new customer: it is dropped, and so is its balance."""
+    services.set_feed_mode("deposits", "quarantine", by=cast.staff["ops"])
+    drops.write_csv(
+        drop,
+        "deposits",
+        [_deposit("C9000000001", "DP1", "1000.10"), _deposit("C9000000002", "DP1", "999.00")],
+    )
+    run = services.run_ingest(drop, trigger=Trigger.CLI)
+    assert run.status == RunStatus.PARTIAL
+    assert Customer.objects.get(customer_no="C9000000002").aum == Decimal("0.00")

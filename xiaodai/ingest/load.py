@@ -111,12 +111,17 @@ class StagedFeed:
         ]
         self.staged = 0
         self.deposits: StagedFeed | None = None  # customers: the drop's deposits, staged before the merge
+        self.summed_early = (
+            False  # deposits: new customers' AUM was summed from these rows before their checks
+        )
+        self.dropped = False  # rows left staging in quarantine
 
     def aum_from(self, deposits: StagedFeed) -> None:
         """Write new customers' AUM from the drop's staged deposits in their insert. The deposits' own merge
         still sets every AUM it touches that differs (the source of truth); this makes that a no-op on a
         first load instead of an UPDATE of every customer just inserted."""
         self.deposits = deposits
+        deposits.summed_early = True
         self.defaults = [(c, v) for c, v in self.defaults if c != "aum"]
 
     def create(self) -> None:
@@ -205,6 +210,7 @@ class StagedFeed:
 
     def drop_bad(self) -> None:
         """Quarantine: the flagged rows leave staging and are not loaded."""
+        self.dropped = True
         with connection.cursor() as cur:
             cur.execute(f"DELETE FROM {self.name} WHERE bad = 1")
 
@@ -470,24 +476,36 @@ class StagedFeed:
                     f"ON tg.code = {code} "
                     "WHERE s.dirty = 1 AND s.c_tags IS NOT NULL AND s.c_tags <> ''"
                 )
-            # Only the AUMs that differ are written: the customers' insert already wrote the right ones.
-            if name == "deposits" and _joins():
-                # One aggregate joined back, not a subquery per customer (which PostgreSQL runs row by row).
-                cur.execute(
-                    "UPDATE customers_customer c SET aum = d.total FROM (SELECT customer_id, "
-                    "SUM(balance) AS total FROM customers_deposit WHERE customer_id IN "
-                    f"(SELECT r_customer_id FROM {self.name}) GROUP BY customer_id) d "
-                    "WHERE c.id = d.customer_id AND c.aum <> d.total"
-                )
-            elif name == "deposits":
-                total = (
-                    "(SELECT COALESCE(SUM(d.balance), 0) FROM customers_deposit d "
-                    "WHERE d.customer_id = customers_customer.id)"
-                )
-                cur.execute(
-                    f"UPDATE customers_customer SET aum = {total} "
-                    f"WHERE id IN (SELECT r_customer_id FROM {self.name}) AND aum <> {total}"
-                )
+            if name == "deposits":
+                self._refresh_aum(cur)
+
+    def _refresh_aum(self, cur: Any) -> None:
+        """Set the AUM of the customers these deposits belong to, where it differs: the customers' insert
+        already wrote the right ones for new customers."""
+        total = (
+            "(SELECT COALESCE(SUM(d.balance), 0) FROM customers_deposit d "
+            "WHERE d.customer_id = customers_customer.id)"
+        )
+        if _joins():
+            # One aggregate joined back, not a subquery per customer (which PostgreSQL runs row by row).
+            cur.execute(
+                "UPDATE customers_customer c SET aum = d.total FROM (SELECT customer_id, "
+                "SUM(balance) AS total FROM customers_deposit WHERE customer_id IN "
+                f"(SELECT r_customer_id FROM {self.name}) GROUP BY customer_id) d "
+                "WHERE c.id = d.customer_id AND c.aum <> d.total"
+            )
+        else:
+            cur.execute(
+                f"UPDATE customers_customer SET aum = {total} "
+                f"WHERE id IN (SELECT r_customer_id FROM {self.name}) AND aum <> {total}"
+            )
+        if self.summed_early and self.dropped:
+            # A quarantined row was in the sums the new customers were written with, and it may name a
+            # customer no kept row names: set again every AUM this run wrote. Only with bad deposits.
+            cur.execute(
+                f"UPDATE customers_customer SET aum = {total} WHERE ingest_batch = %s AND aum <> {total}",
+                [self.run_id],
+            )
 
     def sums_staged(self) -> dict[str, str]:
         out: dict[str, str] = {}
