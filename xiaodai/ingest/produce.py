@@ -18,6 +18,7 @@ import pickle
 import queue
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,9 @@ BATCH = 5_000
 MAX_PROBLEMS = 100_000  # kept per file; the count of bad rows is always complete
 PIPELINE_MIN_ROWS = 100_000  # below this a second process costs more (Django start-up) than it saves
 AHEAD_BATCHES = 2_000  # how far validation may run ahead of the database: ~10 million rows, on disk
+# Validated by two processes at the start of a large drop: the first merge (customers, written with their
+# AUM from the deposits) waits for both files.
+SPLIT_FEEDS = frozenset({"customers", "deposits"})
 SPOOL_SEGMENT_BYTES = 64 * 2**20  # a segment is deleted once read, so the spool holds only what is ahead
 Message = tuple[Any, ...]
 
@@ -62,13 +66,20 @@ def header_problem(header: list[str], feed: Feed) -> tuple[str, str, str] | None
 
 
 def produce(job: Job) -> Iterator[Message]:
-    """The message stream for every staged file of the job."""
+    """The message stream for every staged file of the job: this process's share of a split file, every
+    other file in process 0 only."""
     for feed_name, path in job.files:
+        split = feed_name in job.split
+        if job.part and not split:
+            continue
         yield ("file", feed_name)
-        yield from _one_file(job, FEEDS[feed_name], Path(path))
+        yield from _one_file(job, FEEDS[feed_name], Path(path), (job.part, job.parts) if split else (0, 1))
 
 
-def _one_file(job: Job, feed: Feed, path: Path) -> Iterator[Message]:
+def _one_file(job: Job, feed: Feed, path: Path, share: tuple[int, int]) -> Iterator[Message]:
+    """Every process sharing a file reads all of it (reading is cheap) but validates only its own chunks of
+    `job.batch` records, sending one "rows" message per chunk: taken in turn, they come in line order."""
+    part, parts = share
     read = 0
     try:
         with open_table(path, encoding=job.encoding) as reader:
@@ -88,8 +99,12 @@ def _one_file(job: Job, feed: Feed, path: Path) -> Iterator[Message]:
             bad = kept = 0
             batch: list[tuple[int, list[Any]]] = []
             problems: list[RowProblem] = []
+            pending = False  # a chunk of this process's is under way
             for line, cells in reader.rows():
                 read += 1
+                if (read - 1) // job.batch % parts != part:
+                    continue  # another process's chunk
+                pending = True
                 values, found = validator.check(line, cells)
                 if values is None:
                     bad += 1
@@ -98,15 +113,16 @@ def _one_file(job: Job, feed: Feed, path: Path) -> Iterator[Message]:
                         kept += len(found)
                     elif not quarantine:
                         break  # refused anyway; the first hundred thousand are enough to fix the file
-                    continue
-                for column, index in sum_index:
-                    if values[index] is not None:
-                        sums[column] += values[index]
-                batch.append((line, values))
-                if len(batch) >= BATCH:
+                else:
+                    for column, index in sum_index:
+                        if values[index] is not None:
+                            sums[column] += values[index]
+                    batch.append((line, values))
+                if read % job.batch == 0:  # the chunk's last record
                     yield ("rows", preparer.prepare(batch), problems, read)
-                    batch, problems = [], []
-            yield ("rows", preparer.prepare(batch), problems, read)
+                    batch, problems, pending = [], [], False
+            if pending:
+                yield ("rows", preparer.prepare(batch), problems, read)
             yield (
                 "end",
                 read,
@@ -183,23 +199,16 @@ def remove_spool(run_id: int, pid: int | None) -> None:
         shutil.rmtree(spool_folder(run_id, pid), ignore_errors=True)
 
 
-class Producer:
-    """The message stream, from this process or from a second one."""
+class _Worker:
+    """One validating process: its queue and its spool."""
 
-    def __init__(self, job: Job, *, pipelined: bool) -> None:
-        self.process: Any = None
-        self.run_id = job.run_id
-        if not pipelined or not job.files:
-            self.messages: Iterator[Message] = produce(job)
-            return
-        folder = spool_folder(job.run_id, os.getpid())
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True, mode=0o700)  # the drop's personal data: readable by this account only
+    def __init__(self, context: Any, job: Job, folder: Path) -> None:
+        folder.mkdir(mode=0o700)
         self.spool = _SpoolReader(folder)
-        # spawn, not fork: the parent may be a threaded job worker holding locks a forked child would inherit.
-        context = multiprocessing.get_context("spawn")
         self.queue: Any = context.Queue(maxsize=AHEAD_BATCHES)
-        self.process = context.Process(target=worker.run, args=(job, self.queue, str(folder)), daemon=True)
+        self.process: Any = context.Process(
+            target=worker.run, args=(job, self.queue, str(folder)), daemon=True
+        )
         self.process.start()
         self.messages = self._from_queue()
 
@@ -219,14 +228,95 @@ class Producer:
                 message = self.spool.read(*message[1:])
             yield message
 
-    def next(self) -> Message:
-        return next(self.messages)
-
     def close(self) -> None:
-        if self.process is None:
-            return
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(timeout=10)
         self.spool.close()
-        remove_spool(self.run_id, os.getpid())
+
+
+class Producer:
+    """The message stream, from this process or from second ones. Nothing can be merged before the customers
+    and the deposits are validated (see feeds.load_feeds), so on a large drop two processes share those two
+    files, chunk by chunk, and then the first goes on alone: the database has the other core from then on."""
+
+    def __init__(self, job: Job, *, pipelined: bool) -> None:
+        self.run_id = job.run_id
+        self.workers: list[_Worker] = []
+        if not pipelined or not job.files:
+            self.messages: Iterator[Message] = produce(job)
+            return
+        root = spool_folder(job.run_id, os.getpid())
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True, mode=0o700)  # the drop's personal data: readable by this account only
+        split = SPLIT_FEEDS & {name for name, _ in job.files}
+        parts = 2 if split else 1
+        # spawn, not fork: the parent may be a threaded job worker holding locks a forked child would inherit.
+        context = multiprocessing.get_context("spawn")
+        for part in range(parts):
+            share = replace(job, split=split, part=part, parts=parts)
+            self.workers.append(_Worker(context, share, root / str(part)))
+        self.messages = self._merged([name for name, _ in job.files], split)
+
+    def _merged(self, files: list[str], split: frozenset[str]) -> Iterator[Message]:
+        """Walk the files in order: a split file's chunks taken from each process in turn (line order), the
+        others from the first process."""
+        streams = [w.messages for w in self.workers]
+        for name in files:
+            if name in split:
+                yield from _interleave(streams)
+            else:
+                yield from _one_file_of(streams[0])
+
+    def next(self) -> Message:
+        return next(self.messages)
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+        if self.workers:
+            remove_spool(self.run_id, os.getpid())
+
+
+_ENDS = ("end", "refused", "problem")  # the message that closes a file
+
+
+def _one_file_of(stream: Iterator[Message]) -> Iterator[Message]:
+    for message in stream:
+        yield message
+        if message[0] in _ENDS:
+            return
+
+
+def _interleave(streams: list[Iterator[Message]]) -> Iterator[Message]:
+    """One file validated by several processes, as if by one: the chunks in turn, then one closing message."""
+    started = [next(s) for s in streams]
+    yield started[0]
+    ends: list[Message | None] = [None] * len(streams)
+    turn = 0
+    while None in ends:
+        k, turn = turn % len(streams), turn + 1
+        if ends[k] is None:
+            message = next(streams[k])
+            if message[0] in _ENDS:
+                ends[k] = message
+            else:
+                yield message
+    yield combine_ends([m for m in ends if m is not None])
+
+
+def combine_ends(ends: list[Message]) -> Message:
+    """The closing message of a file from each process's: a broken or refused file wins; otherwise records
+    read (every process reads the whole file), bad rows and sums added up."""
+    for kind in ("problem", "refused"):
+        for message in ends:
+            if message[0] == kind:
+                return message
+    sums = {c: sum((Decimal(m[3][c]) for m in ends), Decimal(0)) for c in ends[0][3]}
+    return (
+        "end",
+        max(m[1] for m in ends),
+        sum(m[2] for m in ends),
+        {c: str(v.quantize(Decimal("0.01"))) for c, v in sums.items()},
+        ends[0][4],
+    )

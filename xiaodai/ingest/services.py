@@ -30,7 +30,7 @@ from xiaodai.ingest.exceptions import IngestError
 from xiaodai.ingest.feeds import Refused, load_feeds, staged_feeds
 from xiaodai.ingest.masking import mask_cell
 from xiaodai.ingest.models import FeedSetting, ImportFile, ImportRun, RowError
-from xiaodai.ingest.produce import PIPELINE_MIN_ROWS, Producer, remove_spool
+from xiaodai.ingest.produce import BATCH, PIPELINE_MIN_ROWS, Producer, remove_spool
 from xiaodai.ingest.rollback import remove_lake_batches, undo_run
 from xiaodai.ingest.worker import Job
 from xiaodai.org.models import Branch, Staff
@@ -238,6 +238,7 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
             run_id=run.pk,
             branch_id=run.branch_id or 0,
             quarantine=frozenset(name for name, mode in modes.items() if mode == BadRowMode.QUARANTINE),
+            batch=BATCH,
         )
         producer = Producer(job, pipelined=found.estimated_rows >= PIPELINE_MIN_ROWS)
         try:

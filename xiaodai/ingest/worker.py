@@ -19,6 +19,12 @@ class Job:
     run_id: int
     branch_id: int
     quarantine: frozenset[str]  # feeds in quarantine mode
+    batch: int  # records per chunk: a chunk's good rows travel as one batch
+    # Feeds whose chunks are shared out between `parts` processes (chunk i to process i % parts); this one is
+    # process `part`. Other feeds are all validated by process 0; the others skip them.
+    split: frozenset[str] = frozenset()
+    part: int = 0
+    parts: int = 1
 
 
 def run(job: Job, out: Any, spool: str) -> None:
