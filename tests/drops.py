@@ -44,6 +44,11 @@ def customers(n: int, start: int = 1, **values: Any) -> list[dict[str, Any]]:
     return out
 
 
+def deposits(*rows: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """Deposit rows from (customer_no, account_no, balance)."""
+    return [row("deposits", customer_no=c, account_no=a, balance=b) for c, a, b in rows]
+
+
 def write_csv(
     folder: Path,
     feed: str,

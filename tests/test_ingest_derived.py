@@ -23,8 +23,12 @@ def _ingest(folder: Path) -> ImportRun:
     return run
 
 
-def _deposit(customer_no: str, account_no: str, balance: str) -> dict[str, str]:
-    return drops.row("deposits", customer_no=customer_no, account_no=account_no, balance=balance)
+def _quarantined(drop: Path, cast: Cast, *deposits: tuple[str, str, str]) -> None:
+    """Load the drop with these deposits, the deposits feed quarantining bad rows: some are."""
+    services.set_feed_mode("deposits", "quarantine", by=cast.staff["ops"])
+    drops.write_csv(drop, "deposits", drops.deposits(*deposits))
+    run = services.run_ingest(drop, trigger=Trigger.CLI)
+    assert run.status == RunStatus.PARTIAL
 
 
 @pytest.fixture
@@ -33,11 +37,11 @@ def drop(tmp_path: Path, cast: Cast) -> Path:
     drops.write_csv(
         folder,
         "deposits",
-        [
-            _deposit("C9000000001", "DP1", "1000.10"),
-            _deposit("C9000000001", "DP2", "200.05"),
-            _deposit("C9000000002", "DP3", "30.00"),
-        ],
+        drops.deposits(
+            ("C9000000001", "DP1", "1000.10"),
+            ("C9000000001", "DP2", "200.05"),
+            ("C9000000002", "DP3", "30.00"),
+        ),
     )
     return folder
 
@@ -58,7 +62,7 @@ def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
     _ingest(drop)
     later = tmp_path / "20261129"
     drops.write_manifest(later, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
-    drops.write_csv(later, "deposits", [_deposit("C9000000002", "DP3", "45.50")])
+    drops.write_csv(later, "deposits", drops.deposits(("C9000000002", "DP3", "45.50")))
     _ingest(later)
     assert Customer.objects.get(customer_no="C9000000002").aum == Decimal("45.50")
     assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1200.15")
@@ -66,14 +70,7 @@ def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
 
 def test_a_repeated_deposit_key_does_not_count_twice_in_the_aum(drop: Path, cast: Cast) -> None:
     """The second row of a repeated key is quarantined; the AUM is what the deposits table holds."""
-    services.set_feed_mode("deposits", "quarantine", by=cast.staff["ops"])
-    drops.write_csv(
-        drop,
-        "deposits",
-        [_deposit("C9000000001", "DP1", "1000.10"), _deposit("C9000000001", "DP1", "999.00")],
-    )
-    run = services.run_ingest(drop, trigger=Trigger.CLI)
-    assert run.status == RunStatus.PARTIAL
+    _quarantined(drop, cast, ("C9000000001", "DP1", "1000.10"), ("C9000000001", "DP1", "999.00"))
     assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1000.10")
 
 
@@ -120,12 +117,5 @@ def test_a_customers_tags_are_linked_and_a_redelivery_replaces_them(
 
 def test_a_quarantined_deposit_of_another_customer_leaves_that_customers_aum(drop: Path, cast: Cast) -> None:
     """The repeated key's second row names another new customer: it is dropped, and so is its balance."""
-    services.set_feed_mode("deposits", "quarantine", by=cast.staff["ops"])
-    drops.write_csv(
-        drop,
-        "deposits",
-        [_deposit("C9000000001", "DP1", "1000.10"), _deposit("C9000000002", "DP1", "999.00")],
-    )
-    run = services.run_ingest(drop, trigger=Trigger.CLI)
-    assert run.status == RunStatus.PARTIAL
+    _quarantined(drop, cast, ("C9000000001", "DP1", "1000.10"), ("C9000000002", "DP1", "999.00"))
     assert Customer.objects.get(customer_no="C9000000002").aum == Decimal("0.00")

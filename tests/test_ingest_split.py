@@ -3,6 +3,7 @@ exactly as if one process had validated them (rows, sums, problems in line order
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,10 +23,6 @@ from xiaodai.ingest.worker import Job
 pytestmark = pytest.mark.django_db
 
 
-def _deposit(customer_no: str, account_no: str, balance: str) -> dict[str, str]:
-    return drops.row("deposits", customer_no=customer_no, account_no=account_no, balance=balance)
-
-
 def _drop(folder: Path, branch_code: str, people: list[dict[str, str]]) -> Path:
     drops.write_manifest(folder, source="core-dw", data_date="2026-11-28", branch_code=branch_code)
     drops.write_csv(folder, "sub_branches", [drops.row("sub_branches")])
@@ -33,11 +30,11 @@ def _drop(folder: Path, branch_code: str, people: list[dict[str, str]]) -> Path:
     drops.write_csv(
         folder,
         "deposits",
-        [
-            _deposit("C9000000001", "DP1", "1000.10"),
-            _deposit("C9000000001", "DP2", "200.05"),
-            _deposit("C9000000004", "DP3", "30.00"),
-        ],
+        drops.deposits(
+            ("C9000000001", "DP1", "1000.10"),
+            ("C9000000001", "DP2", "200.05"),
+            ("C9000000004", "DP3", "30.00"),
+        ),
     )
     return folder
 
@@ -133,9 +130,9 @@ def test_shared_chunks_cover_every_row_once_in_line_order(tmp_path: Path) -> Non
 
 def test_a_second_process_skips_the_files_it_does_not_share(tmp_path: Path) -> None:
     drops.write_csv(tmp_path, "customers", drops.customers(3))
-    drops.write_csv(tmp_path, "deposits", [_deposit("C9000000001", "DP1", "1.00")])
+    drops.write_csv(tmp_path, "deposits", drops.deposits(("C9000000001", "DP1", "1.00")))
     job = _job(tmp_path, part=1, parts=2)
-    job = Job(**{**job.__dict__, "files": (*job.files, ("deposits", str(tmp_path / "deposits.csv")))})
+    job = replace(job, files=(*job.files, ("deposits", str(tmp_path / "deposits.csv"))))
     started = [m[1] for m in produce(job) if m[0] == "file"]
     assert started == ["customers"]
 
