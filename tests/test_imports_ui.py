@@ -256,9 +256,7 @@ def test_nav_item_follows_the_permission(cast: Cast, who: str, shown: bool) -> N
 
 
 def test_detail_shows_files_reconciliation_and_errors(cast: Cast) -> None:
-    run = make_run(
-        cast.branch, status=RunStatus.PARTIAL, message="2 files: 20 rows read", started_by=cast.staff["ops"]
-    )
+    run = make_run(cast.branch, status=RunStatus.PARTIAL, message="a note", started_by=cast.staff["ops"])
     make_file(
         run,
         "loans",
@@ -287,6 +285,45 @@ def test_detail_shows_files_reconciliation_and_errors(cast: Cast) -> None:
     assert f"/imports/{run.pk}/errors.csv" in html
     assert "abababababab" in html  # the fingerprint, short
     assert 'hx-trigger="every 1s"' not in html  # finished: no polling
+
+
+def test_detail_sums_the_files_in_the_readers_language(cast: Cast) -> None:
+    run = make_run(cast.branch, status=RunStatus.PARTIAL)
+    make_file(run, "customers")
+    make_file(run, "loans", rows_read=5, rows_loaded=5, rows_updated=0, rows_unchanged=0, rows_rejected=0)
+    client = cast.client("head")
+    chinese = client.get(f"/imports/{run.pk}/").content.decode()
+    english = client.get(f"/imports/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "2 个文件：读取 15 行，新增 11 行，更新 2 行，未变化 1 行，隔离 1 行。" in chinese
+    assert "2 files: 15 rows read, 11 new, 2 updated, 1 unchanged, 1 quarantined." in english
+
+
+def test_detail_names_feeds_by_their_title_in_the_readers_language(cast: Cast) -> None:
+    run = make_run(cast.branch)
+    make_file(run, "credit_lines")
+    client = cast.client("head")
+    assert '<td title="credit_lines">消费贷授信</td>' in client.get(f"/imports/{run.pk}/").content.decode()
+    english = client.get(f"/imports/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<td title="credit_lines">Consumer credit lines (授信)</td>' in english
+
+
+def test_detail_groups_the_control_totals_digits(cast: Cast) -> None:
+    run = make_run(cast.branch)
+    sums = {"amount": "1234567.80"}
+    make_file(
+        run, "loans", sums_in=sums, sums_out=sums, control={"rows": 12000, "sums": {"amount": "not a sum"}}
+    )
+    html = cast.client("head").get(f"/imports/{run.pk}/").content.decode()
+    assert "not a sum / 1,234,567.80 / 1,234,567.80" in html
+    assert "12,000 / 10 / 9" in html  # declared rows / read / valid
+
+
+def test_detail_of_a_refused_run_shows_no_figures(cast: Cast) -> None:
+    run = make_run(cast.branch, status=RunStatus.REJECTED, message="Refused: customers.csv.")
+    make_file(run, "customers", accepted=False, rows_loaded=0, rows_updated=0, rows_unchanged=0)
+    response = cast.client("head").get(f"/imports/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["totals"] is None
+    assert "Refused: customers.csv." in response.content.decode()
 
 
 def test_detail_shows_at_most_200_errors(cast: Cast) -> None:
@@ -763,3 +800,22 @@ def test_upload_with_a_bad_row_is_rejected_and_reported(
     assert "sub_branches.csv" in html
     _text, rows = _csv(cast.client("ops").get(f"/imports/{run.pk}/errors.csv"))
     assert rows[1][:3] == ["sub_branches.csv", "2", "code"]
+
+
+def test_migration_takes_the_english_figures_out_of_stored_messages(cast: Cast) -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("xiaodai.ingest.migrations.0003_summary_out_of_message")
+    figures = "6 files: 16 rows read, 16 new, 0 updated, 0 unchanged, 0 quarantined"
+    plain = make_run(cast.branch, message=figures)
+    noted = make_run(
+        cast.branch,
+        data_date=date(2026, 11, 27),
+        message="2 files: 9 rows read, 3 new, 0 updated, 5 unchanged, 1 quarantined Check: fewer rows.",
+    )
+    other = make_run(cast.branch, data_date=date(2026, 11, 26), message="Refused: customers.csv.")
+    migration.strip_summaries(apps, None)
+    messages = [ImportRun.objects.get(pk=r.pk).message for r in (plain, noted, other)]
+    assert messages == ["", "Check: fewer rows.", "Refused: customers.csv."]

@@ -70,6 +70,17 @@ def test_each_workable_row_shows_its_chance_and_reasons_in_chinese(cast: Cast, p
     assert "上次营销有意向" in body
 
 
+def test_a_reason_with_a_missing_value_leaves_the_page_whole(cast: Cast, pools: Pools) -> None:
+    # A model's reason can quote a feature the customer lacks (no application): the page says nothing of it.
+    CustomerScore.objects.exclude(customer=cast.customers["own"]).update(
+        reasons=[["application", {"days": None, "amount": None}], ["last_contact", {"days": None}]]
+    )
+    with translation.override("zh-hans"):
+        response = cast.client("head").get(UNDRAWN, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    assert "此前未联系过" in response.content.decode()
+
+
 def test_a_blocked_row_shows_no_score(cast: Cast, pools: Pools) -> None:
     body = cast.client("head").get(f"{UNDRAWN}?workable=0").content.decode()
     table = body.split('data-testid="member-table"', 1)[1]

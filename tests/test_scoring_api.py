@@ -20,7 +20,7 @@ def _get(cast: Cast, who: str, url: str) -> Any:
     return Client().get(API + url, headers={"Authorization": f"Bearer {token}"})
 
 
-def _score(cast: Cast, name: str) -> CustomerScore:
+def _score(cast: Cast, name: str, reasons: list[Any] | None = None) -> CustomerScore:
     customer = cast.customers[name]
     run = publish_pools(customer.branch, [Member(customer, "approved_undrawn")])
     return CustomerScore.objects.create(
@@ -30,7 +30,7 @@ def _score(cast: Cast, name: str) -> CustomerScore:
         probability=0.06,
         expected_amount=Decimal("200000"),
         expected_value=Decimal("360"),
-        reasons=[["line", {"limit": 200000, "days": 95, "never": 1}]],
+        reasons=reasons or [["line", {"limit": 200000, "days": 95, "never": 1}]],
     )
 
 
@@ -42,6 +42,13 @@ def test_a_manager_reads_their_customers_score_with_reasons(cast: Cast) -> None:
     assert body["model"] == "propensity v1"
     assert body["reasons"][0]["code"] == "line"
     assert "95" in body["reasons"][0]["text"]
+
+
+def test_a_reason_whose_value_is_missing_is_left_out(cast: Cast) -> None:
+    no_application = ["application", {"days": None, "amount": None}]
+    score = _score(cast, "own", [no_application, ["line", {"limit": 200000, "days": 95, "never": 1}]])
+    body = _get(cast, "mgr", f"/customers/{score.customer_id}/score").json()
+    assert [r["code"] for r in body["reasons"]] == ["line"]
 
 
 def test_another_branchs_customer_score_is_404(cast: Cast) -> None:

@@ -280,3 +280,18 @@ def test_every_reason_the_step_writes_has_a_sentence() -> None:
     assert texts[0] == "Ranked by pool only: declined personalised marketing"
     assert "12 days ago" in texts[2]
     assert all(t and t not in {code for code, _ in reasons} for t in texts)
+
+
+def test_a_reason_resting_on_a_missing_value_is_left_out() -> None:
+    reasons: list[list[Any]] = [
+        ["application", {"days": None, "amount": None}],  # no application: its absence pushed the score up
+        ["applied_before", {"days": None}],
+        ["keen_before", {"days": 12}],
+    ]
+    with translation.override("en"):
+        assert reasons_text(reasons) == ["Showed interest at the last marketing contact (12 days ago)"]
+
+
+def test_a_customer_never_contacted_reads_so() -> None:
+    with translation.override("en"):
+        assert reasons_text([["last_contact", {"days": None}]]) == ["Not contacted before"]

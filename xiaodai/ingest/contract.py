@@ -13,6 +13,7 @@ from enum import StrEnum
 from functools import cached_property
 
 from django.db.models import TextChoices
+from django.utils.translation import gettext, gettext_noop
 
 from xiaodai.core.roles import Role
 from xiaodai.customers import choices as c
@@ -82,7 +83,7 @@ class Column:
 @dataclass(frozen=True)
 class Feed:
     name: str
-    title: str
+    title: str  # English, as the contract document has it; marked for translation (see label)
     description: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
@@ -102,6 +103,11 @@ class Feed:
 
     def column(self, name: str) -> Column:
         return next(col for col in self.columns if col.name == name)
+
+    @property
+    def label(self) -> str:
+        """The title in the reader's language, for pages."""
+        return gettext(self.title)
 
 
 def _choices(enum: type[TextChoices]) -> tuple[str, ...]:
@@ -123,7 +129,7 @@ T = Type
 FEEDS_LIST: tuple[Feed, ...] = (
     Feed(
         "sub_branches",
-        "Sub-branches (支行)",
+        gettext_noop("Sub-branches (支行)"),
         "The sub-branches of the branch this drop belongs to.",
         key=("code",),
         columns=(
@@ -134,7 +140,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "teams",
-        "Teams",
+        gettext_noop("Teams"),
         "Teams of the branch; a team's name is its key within the branch.",
         key=("name",),
         columns=(
@@ -153,7 +159,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "staff",
-        "Staff",
+        gettext_noop("Staff"),
         "People of the branch with their role and business line. New staff get an account without a "
         "password; the operations admin sets one.",
         key=("employee_no",),
@@ -178,7 +184,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "enterprises",
-        "Enterprises",
+        gettext_noop("Enterprises"),
         "Employers and partner enterprises, keyed by unified social credit code (统一社会信用代码).",
         key=("code",),
         columns=(
@@ -191,7 +197,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "tags",
-        "Segment and circle tags",
+        gettext_noop("Segment and circle tags"),
         "Tags the customers file refers to: segments (客群) and circles (圈层).",
         key=("code",),
         columns=(
@@ -202,7 +208,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "customers",
-        "Customers",
+        gettext_noop("Customers"),
         "Personal customers: profile, sub-branch, owner and tags. AUM is recomputed from deposits.",
         key=("customer_no",),
         columns=(
@@ -251,7 +257,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "deposits",
-        "Deposits and wealth (AUM)",
+        gettext_noop("Deposits and wealth (AUM)"),
         "Deposit accounts and wealth holdings; a customer's AUM is their sum.",
         key=("account_no",),
         columns=(
@@ -267,7 +273,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "contacts",
-        "Contact points",
+        gettext_noop("Contact points"),
         "Phones and e-mails per customer; one primary mobile.",
         key=("customer_no", "kind", "value"),
         columns=(
@@ -280,7 +286,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "consents",
-        "Consent records",
+        gettext_noop("Consent records"),
         "Marketing consent per channel and credit-report authorisations, as evidence: immutable; a "
         "withdrawal is a new record with granted=0.",
         key=("customer_no", "purpose", "channel", "recorded_at"),
@@ -307,7 +313,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "opt_outs",
-        "Opt-outs (do not contact)",
+        gettext_noop("Opt-outs (do not contact)"),
         "Customers who asked not to be contacted, on one channel or (channel empty) on all.",
         key=("customer_no", "channel", "recorded_at"),
         columns=(
@@ -322,7 +328,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "credit_lines",
-        "Consumer credit lines (授信)",
+        gettext_noop("Consumer credit lines (授信)"),
         "Approved limits, what is drawn, dates and price with APR.",
         key=("line_no",),
         columns=(
@@ -345,7 +351,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "loans",
-        "Loans",
+        gettext_noop("Loans"),
         "Consumer, mortgage and business loans with balance and overdue days.",
         key=("loan_no",),
         columns=(
@@ -369,7 +375,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "cards",
-        "Credit cards",
+        gettext_noop("Credit cards"),
         "Credit cards with limit, usage and delinquency. Only the last four digits of the card number.",
         key=("card_no",),
         columns=(
@@ -386,7 +392,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "applications",
-        "Loan applications",
+        gettext_noop("Loan applications"),
         "Applications in every stage: where the customer stopped and when.",
         key=("app_no",),
         columns=(
@@ -404,7 +410,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "payroll",
-        "Payroll links (代发)",
+        gettext_noop("Payroll links (代发)"),
         "Which enterprise pays which customer's salary through the bank, and how much a month.",
         key=("customer_no", "enterprise_code"),
         columns=(
@@ -421,7 +427,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "contact_history",
-        "Past contact history",
+        gettext_noop("Past contact history"),
         "Past marketing contacts with their outcome (a bank migrating brings years of them). Goes to the "
         "lake, where scoring learns from it.",
         key=("contact_id",),
@@ -445,7 +451,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "transactions",
-        "Account and card transactions",
+        gettext_noop("Account and card transactions"),
         "Money in and out of customers' accounts (资金流). Goes to the lake as Parquet by month; the app "
         "database never holds them.",
         key=("txn_id",),
@@ -480,7 +486,7 @@ FEEDS_LIST: tuple[Feed, ...] = (
     ),
     Feed(
         "channel_leads",
-        "Scenario channel lead lists",
+        gettext_noop("Scenario channel lead lists"),
         "Names a partner or scenario channel (renovation company, car dealer, ...) passes on with the "
         "customer's consent. Credit scores or credit-report data are refused (C-10).",
         key=("channel_code", "lead_id"),

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from xiaodai.ingest.choices import BadRowMode, RunStatus, Trigger
+from xiaodai.ingest.contract import FEEDS
 from xiaodai.org.models import Branch, Staff
 
 
@@ -85,6 +86,12 @@ class ImportFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def feed_label(self) -> str:
+        """The feed's title in the reader's language (its name when the contract no longer has it)."""
+        feed = FEEDS.get(self.feed)
+        return feed.label if feed else self.feed
 
 
 class RowError(models.Model):

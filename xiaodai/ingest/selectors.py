@@ -99,6 +99,34 @@ class TotalLine:
         return self.file_in == self.stored and (not self.declared or self.declared == self.file_in)
 
 
+# Runs whose files' figures say what was written (a refused or failed run's files were rolled back).
+WITH_FIGURES = (RunStatus.LOADED, RunStatus.PARTIAL, RunStatus.ROLLED_BACK, RunStatus.SUPERSEDED)
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    files: int
+    read: int
+    new: int
+    updated: int
+    unchanged: int
+    rejected: int
+
+
+def run_totals(run: ImportRun, files: list[ImportFile]) -> RunTotals | None:
+    """The run's figures over its files, for the page's summary line; None when nothing was written."""
+    if run.status not in WITH_FIGURES or not files:
+        return None
+    return RunTotals(
+        files=len(files),
+        read=sum(f.rows_read for f in files),
+        new=sum(f.rows_loaded for f in files),
+        updated=sum(f.rows_updated for f in files),
+        unchanged=sum(f.rows_unchanged for f in files),
+        rejected=sum(f.rows_rejected for f in files),
+    )
+
+
 def _text(value: object) -> str:
     return "" if value is None else str(value)
 

@@ -271,7 +271,7 @@ def _load(run: ImportRun, found: drops.Drop, outcome: _Outcome) -> ImportRun | N
                 _("Refused: %(files)s. Nothing was loaded; see the error report.")
                 % {"files": ", ".join(refused)}
             )
-        outcome.message = _summary(outcome.files) + _variance(run, outcome.files)
+        outcome.message = _variance(run, outcome.files)  # the figures are the files' own (pages render them)
         for name in found.lake_feeds:
             from xiaodai.lake.writer import publish_batch
 
@@ -302,7 +302,11 @@ def _finish(run: ImportRun, outcome: _Outcome, superseded: ImportRun | None) -> 
             e.run = run
         RowError.objects.bulk_create(outcome.errors, batch_size=2_000)
         if outcome.error_count > len(outcome.errors):
-            outcome.message += f" ({outcome.error_count} errors; the first {len(outcome.errors)} are kept)"
+            kept = _("%(count)s errors; the first %(kept)s are kept in the report.") % {
+                "count": outcome.error_count,
+                "kept": len(outcome.errors),
+            }
+            outcome.message = " ".join(filter(None, (outcome.message, kept)))
         run.status, run.message, run.finished_at = outcome.status, outcome.message, timezone.now()
         totals = [f.rows_read for f in outcome.files]
         run.progress_done = run.progress_total = sum(totals)
@@ -345,18 +349,7 @@ def _variance(run: ImportRun, files: list[ImportFile]) -> str:
             alerts.append(f"{f.feed} −{drop}%")
     if not alerts:
         return ""
-    return " " + _("Check: fewer rows than the day before: %(feeds)s.") % {"feeds": ", ".join(alerts)}
-
-
-def _summary(files: list[ImportFile]) -> str:
-    read = sum(f.rows_read for f in files)
-    new = sum(f.rows_loaded for f in files)
-    upd = sum(f.rows_updated for f in files)
-    same = sum(f.rows_unchanged for f in files)
-    bad = sum(f.rows_rejected for f in files)
-    return (
-        f"{len(files)} files: {read} rows read, {new} new, {upd} updated, {same} unchanged, {bad} quarantined"
-    )
+    return _("Check: fewer rows than the day before: %(feeds)s.") % {"feeds": ", ".join(alerts)}
 
 
 def _branch_of(code: str | None) -> Branch:

@@ -66,7 +66,8 @@ def run_list(request: HttpRequest) -> HttpResponse:
 @require_perm(Perm.VIEW_IMPORTS)
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = _run_or_404(request, pk)
-    files = [(f, selectors.control_lines(f)) for f in run.files.all()]
+    run_files = list(run.files.all())
+    files = [(f, selectors.control_lines(f)) for f in run_files]
     errors = list(run.errors.all()[:ERRORS_SHOWN])
     for e in errors:
         e.label = ERROR_LABELS.get(e.code, "")  # type: ignore[attr-defined]
@@ -74,6 +75,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "live": selectors.live_progress(run),
         "files": files,
+        "totals": selectors.run_totals(run, run_files),
         "errors": errors,
         "error_count": run.errors.count(),
         "errors_shown": ERRORS_SHOWN,

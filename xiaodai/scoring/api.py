@@ -53,7 +53,8 @@ def customer_score(request: HttpRequest, customer_id: int) -> dict[str, object]:
         "personalised": score.personalised,
         "model": str(score.model),
         "reasons": [
-            {"code": code, "params": params or {}, "text": reason_text(code, params or {})}
+            {"code": code, "params": params or {}, "text": text}
             for code, params in score.reasons
+            if (text := reason_text(code, params or {})) is not None
         ],
     }

@@ -74,7 +74,10 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("h_last_outcome", "category", "derived", gettext_noop("outcome of the previous contact")),
     Feature(
-        "g_rate_30", "number", "derived", "share of the branch's contacts of the 30 days before ending keen"
+        "g_rate_30",
+        "number",
+        "derived",
+        gettext_noop("share of the branch's contacts of the 30 days before ending keen"),
     ),
     # Capital flow (xiaodai.signals): events the signal step dated from the customer's transactions.
     Feature(

@@ -12,13 +12,38 @@ from xiaodai.customers.choices import ContactOutcome
 from xiaodai.pools.reasons import amount_words
 from xiaodai.pools.rules import BY_CODE
 
+# The value each sentence rests on. A model's reasons quote the row's own feature values, and a value can be
+# missing (never contacted, no application) while its absence still pushed the score up: the sentence would
+# then state something untrue, so it is left out; for last_contact the absence is itself the fact.
+RESTS_ON = {
+    "line": "limit",
+    "expiring": "days",
+    "application": "days",
+    "keen_before": "days",
+    "applied_before": "days",
+    "last_contact": "days",
+    "last_outcome": "outcome",
+    "payroll": "amount",
+    "income": "amount",
+    "age": "age",
+    "occupation": "occupation",
+    "tenure": "days",
+    "card": "limit",
+    "flow_scenario": "days",
+    "flow_provident": "days",
+}
+
 
 def _days(params: dict[str, Any]) -> str:
-    return f"{int(params.get('days', 0)):,}"
+    return f"{int(params.get('days') or 0):,}"
 
 
-def reason_text(code: str, params: dict[str, Any]) -> str:
+def reason_text(code: str, params: dict[str, Any]) -> str | None:
+    """The reason's sentence; None when the value it rests on is missing (see RESTS_ON)."""
     p = params
+    key = RESTS_ON.get(code)
+    if key is not None and key in p and p[key] is None:
+        return _("Not contacted before") if code == "last_contact" else None
     if code == "line":
         if p.get("never") or p.get("days") is not None:
             return _("Credit line of %(limit)s idle for %(days)s days") % {
@@ -94,4 +119,5 @@ def reason_text(code: str, params: dict[str, Any]) -> str:
 
 
 def reasons_text(reasons: list[list[Any]]) -> list[str]:
-    return [reason_text(str(code), dict(params or {})) for code, params in reasons]
+    texts = (reason_text(str(code), dict(params or {})) for code, params in reasons)
+    return [text for text in texts if text is not None]

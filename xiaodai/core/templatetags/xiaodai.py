@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -48,6 +48,15 @@ def pct(value: Decimal | float | None) -> str:
 def num(value: int | None) -> str:
     """Counts with comma grouping whatever the locale (zh-hans formats group nothing)."""
     return "—" if value is None else f"{int(value):,}"
+
+
+@register.filter
+def grouped(value: str | None) -> str:
+    """A figure kept as text (a control total) with comma grouping and its own decimals; "—" for none."""
+    try:
+        return f"{Decimal(str(value)):,}" if value not in (None, "") else "—"
+    except InvalidOperation:
+        return str(value)
 
 
 @register.filter

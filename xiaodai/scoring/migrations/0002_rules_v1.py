@@ -1,12 +1,13 @@
 """Rules v1: the product ranks with the pool prior until a trained model beats it (see scoring/prior.py)."""
 
 from django.db import migrations
+from django.utils.translation import gettext_noop
 
 FEATURES = [
-    {"name": "pool", "kind": "category", "origin": "derived", "description": "best pool of the customer's holdings"},
-    {"name": "h_days_since_keen", "kind": "number", "origin": "derived", "description": "recent interest doubles"},
-    {"name": "h_prev_refused", "kind": "number", "origin": "derived", "description": "a refusal in 180 days: x0.3"},
-    {"name": "h_prev_n_90", "kind": "number", "origin": "derived", "description": "3+ contacts in 90 days: x0.7"},
+    {"name": "pool", "kind": "category", "origin": "derived", "description": gettext_noop("best pool of the customer's holdings")},
+    {"name": "h_days_since_keen", "kind": "number", "origin": "derived", "description": gettext_noop("recent interest doubles")},
+    {"name": "h_prev_refused", "kind": "number", "origin": "derived", "description": gettext_noop("a refusal in 180 days: x0.3")},
+    {"name": "h_prev_n_90", "kind": "number", "origin": "derived", "description": gettext_noop("3+ contacts in 90 days: x0.7")},
 ]
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from xiaodai.ingest import landing, services
+from xiaodai.ingest import landing, selectors, services
 from xiaodai.ingest.choices import RunStatus, Trigger
 from xiaodai.ingest.models import ImportRun
 from xiaodai.ingest.report import report_lines
@@ -93,12 +93,18 @@ class Command(BaseCommand):
 
     def _print(self, run: ImportRun) -> None:
         self.stdout.write(f"run #{run.pk}  {run.source} {run.data_date}  {run.get_status_display()}")
+        files = list(run.files.all())
+        totals = selectors.run_totals(run, files)
+        if totals:
+            figures = f"{totals.read} rows read, {totals.new} new, {totals.updated} updated"
+            rest = f"{totals.unchanged} unchanged, {totals.rejected} quarantined"
+            self.stdout.write(f"  {totals.files} files: {figures}, {rest}")
         if run.message:
             self.stdout.write(f"  {run.message}")
         names = ("read", "new", "updated", "same", "rejected")
         head = f"  {'file':<24}" + "".join(f"{n:>10}" for n in names) + "  totals in = out"
         self.stdout.write(head)
-        for f in run.files.all():
+        for f in files:
             sums = "; ".join(
                 f"{k} {v} = {f.sums_out.get(k, '—')}" + (" ✓" if f.sums_out.get(k) == v else " ✗")
                 for k, v in f.sums_in.items()
