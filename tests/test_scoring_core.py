@@ -5,16 +5,19 @@ wording of a reason."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import duckdb
 import lightgbm as lgb
 import numpy as np
+import pyarrow as pa
 import pytest
 from django.utils import translation
 
 from tests import scoring_data as d
 from xiaodai.scoring import explain, learn, prior, product
+from xiaodai.scoring.frame import Feature, Frame
 from xiaodai.scoring.wording import reason_text, reasons_text
 
 # --- metrics ------------------------------------------------------------------------------------------------
@@ -123,6 +126,22 @@ def test_top_features_list_only_positive_contributions() -> None:
 # --- rules v1 -----------------------------------------------------------------------------------------------
 
 IDLE_LINE = {"line_limit": 200_000.0, "line_idle_days": 95.0, "line_never_drawn": 0.0}
+
+
+def test_a_story_resting_on_a_value_the_row_lacks_is_not_chosen_as_a_reason() -> None:
+    features = [
+        Feature("app_days", "number", "derived"),
+        Feature("h_days_since_prev", "number", "derived"),
+        Feature("card_limit", "number", "derived"),
+    ]
+    table = pa.table(
+        {"app_days": [None, 5.0], "h_days_since_prev": [None, 9.0], "card_limit": [30000.0, 30000.0]}
+    )
+    frame = Frame(np.arange(2), np.zeros(2, dtype="datetime64[us]"), features, table)
+    contrib = np.array([[0.9, 0.5, 0.1], [0.9, 0.5, 0.1]])  # no application pushes row 0 up the most
+    reasons = [json.loads(r) for r in explain.product_reasons(frame, features, contrib).to_pylist()]
+    assert [code for code, _ in reasons[0]] == ["last_contact", "card"]  # never contacted is a fact
+    assert [code for code, _ in reasons[1]] == ["application", "last_contact", "card"]
 
 
 def test_an_idle_line_gets_the_approved_undrawn_base_rate() -> None:

@@ -10,6 +10,7 @@ import duckdb
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from xiaodai.scoring.frame import Feature, Frame
 
@@ -133,6 +134,29 @@ PARAMS: dict[str, dict[str, str]] = {
 }
 
 
+# The value each reason's sentence rests on. The absence of a value can push a score up (no application, never
+# contacted), but the sentence would then say something untrue: such a story is not chosen as a reason, and
+# one stored before is not worded (xiaodai.scoring.wording). For last_contact the absence is itself the fact
+# ("not contacted before").
+RESTS_ON: dict[str, str] = {
+    "line": "limit",
+    "expiring": "days",
+    "application": "days",
+    "keen_before": "days",
+    "applied_before": "days",
+    "last_contact": "days",
+    "last_outcome": "outcome",
+    "payroll": "amount",
+    "income": "amount",
+    "age": "age",
+    "occupation": "occupation",
+    "tenure": "days",
+    "card": "limit",
+    "flow_scenario": "days",
+    "flow_provident": "days",
+}
+
+
 def product_reasons(frame: Frame, features: list[Feature], contrib: np.ndarray) -> pa.Array:
     """Each row's reasons as JSON text, [[code, {params}], ...] best first: the contributions of the features
     that tell one story are added up, and the three stories that push the score up most are worded from the
@@ -142,7 +166,13 @@ def product_reasons(frame: Frame, features: list[Feature], contrib: np.ndarray) 
     for j, f in enumerate(features):
         if f.name in GROUP:
             member[j, codes.index(GROUP[f.name])] = 1.0
-    top = top_features(contrib @ member)
+    stories = contrib @ member
+    for k, code in enumerate(codes):  # a story resting on a value the row lacks would not be true
+        rests_on = PARAMS.get(code, {}).get(RESTS_ON.get(code, ""), "")
+        if code != "last_contact" and rests_on in frame.table.column_names:
+            missing = pc.is_null(frame.table[rests_on], nan_is_null=True).to_numpy(zero_copy_only=False)
+            stories[missing, k] = -np.inf
+    top = top_features(stories)
     table = frame.table.append_column("_i", pa.array(np.arange(len(frame), dtype=np.int64)))
     names = np.array([*codes, None], dtype=object)
     for slot in range(TOP):

@@ -11,27 +11,7 @@ from django.utils.translation import pgettext
 from xiaodai.customers.choices import ContactOutcome
 from xiaodai.pools.reasons import amount_words
 from xiaodai.pools.rules import BY_CODE
-
-# The value each sentence rests on. A model's reasons quote the row's own feature values, and a value can be
-# missing (never contacted, no application) while its absence still pushed the score up: the sentence would
-# then state something untrue, so it is left out; for last_contact the absence is itself the fact.
-RESTS_ON = {
-    "line": "limit",
-    "expiring": "days",
-    "application": "days",
-    "keen_before": "days",
-    "applied_before": "days",
-    "last_contact": "days",
-    "last_outcome": "outcome",
-    "payroll": "amount",
-    "income": "amount",
-    "age": "age",
-    "occupation": "occupation",
-    "tenure": "days",
-    "card": "limit",
-    "flow_scenario": "days",
-    "flow_provident": "days",
-}
+from xiaodai.scoring.explain import RESTS_ON
 
 
 def _days(params: dict[str, Any]) -> str:
@@ -39,7 +19,7 @@ def _days(params: dict[str, Any]) -> str:
 
 
 def reason_text(code: str, params: dict[str, Any]) -> str | None:
-    """The reason's sentence; None when the value it rests on is missing (see RESTS_ON)."""
+    """The reason's sentence; None when the value it rests on is missing (explain.RESTS_ON)."""
     p = params
     key = RESTS_ON.get(code)
     if key is not None and key in p and p[key] is None:
