@@ -465,6 +465,16 @@ def test_a_scenario_without_history_has_no_multiple(english: None) -> None:
     assert text == f"Furniture and appliances: paid CNY 25,000 to {describe('5712')} on 2026-11-20"
 
 
+def test_a_scenario_reason_names_the_merchant_kind_in_chinese() -> None:
+    from django.utils import translation
+
+    from xiaodai.signals.wording import merchant
+
+    with translation.override("zh-hans"):
+        assert merchant(_facts()) == "杭州美家装饰工程有限公司 (木材及建材商店)"
+        assert merchant(_facts(counterparty="", mcc="5399")) == "MCC 5399"  # no Chinese name: the code
+
+
 def test_a_scenario_without_merchant_says_so_plainly(english: None) -> None:
     from xiaodai.signals.wording import reason
 

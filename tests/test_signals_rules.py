@@ -109,6 +109,7 @@ def test_mcc_ranges_expand_to_the_codes_iso_18245_knows() -> None:
     config = svc.default_config()
     assert "5712" in config.rules["scenario"]["furniture_mcc"]
     assert "5719" in config.rules["scenario"]["furniture_mcc"]
+    assert "5715" not in config.rules["scenario"]["furniture_mcc"]  # alcoholic beverage wholesalers
     assert config.rules["scenario"]["spending_multiple"] == Decimal("5")
 
 
@@ -117,3 +118,44 @@ def test_the_window_covers_the_baseline_and_the_watch() -> None:
     g = config.rules["general"]
     assert config.window_days() >= g["baseline_days"] + g["recent_days"]
     assert config.window_days() >= config.rules["compliance"]["watch_days"]
+
+
+# --- merchant code names ---
+
+
+def test_every_name_marked_for_translation_is_one_the_standard_gives() -> None:
+    import iso18245
+
+    from xiaodai.signals.mcc_names import TRANSLATED
+
+    standard = {m.iso_description or m.usda_description for m in iso18245.get_all_mccs()}
+    assert [name for name in TRANSLATED if name not in standard] == []
+
+
+def test_every_code_the_default_rules_list_has_a_chinese_name() -> None:
+    from django.utils import translation
+
+    from xiaodai.signals import mcc
+
+    listed = {
+        code
+        for values in svc.default_config().rules.values()
+        for name, value in values.items()
+        if name.endswith("_mcc")
+        for code in value
+        if not "3000" <= code <= "3999"  # the schemes' brand ranges: see the next test
+    }
+    with translation.override("zh-hans"):
+        unnamed = sorted(code for code in listed if mcc.label(code) == mcc.describe(code))
+    assert unnamed == []
+
+
+def test_a_brand_code_says_its_kind_before_the_brand() -> None:
+    from django.utils import translation
+
+    from xiaodai.signals import mcc
+
+    with translation.override("zh-hans"):
+        assert mcc.label("3000") == f"航空公司 · {mcc.describe('3000')}"
+    with translation.override("en"):
+        assert mcc.label("5211") == "Lumber and building materials outlets"

@@ -7,6 +7,7 @@ import re
 from functools import cache
 
 import iso18245
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from xiaodai.pools.exceptions import RuleError
@@ -27,6 +28,24 @@ def describe(code: str) -> str:
     except (iso18245.MCCNotFound, iso18245.InvalidMCC):
         return ""
     return found.iso_description or found.usda_description or found.range.description
+
+
+# The card schemes' private ranges name a brand ("UNITED AIRLINES"): the kind is said before it.
+_BRANDS = (
+    ("3000", "3299", _("Airline")),
+    ("3351", "3441", _("Car rental")),
+    ("3501", "3999", _("Hotel")),
+)
+
+
+def label(code: str) -> str:
+    """The code's name in the reader's language where the catalogue has it (mcc_names), else the standard's
+    English; "" if unknown."""
+    name = describe(code)
+    for start, end, kind in _BRANDS:
+        if name and start <= code <= end:
+            return f"{kind} · {name}"
+    return gettext(name) if name else ""
 
 
 def expand(items: list[str], field: str) -> list[str]:

@@ -98,7 +98,8 @@ _SCENARIO_DEFAULTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("装修", "装饰", "建材", "家装"),
     ),
-    Scenario.FURNITURE: (("5712-5719", "5722", "5732"), ("家具", "家居", "家电")),
+    # 5712-5719 without 5715, which ISO 18245 gives to alcoholic beverage wholesalers.
+    Scenario.FURNITURE: (("5712-5714", "5718", "5719", "5722", "5732"), ("家具", "家居", "家电")),
     Scenario.CAR: (("5511", "5521", "5571"), ("汽车销售", "4S", "车行")),
     Scenario.EDUCATION: (
         ("8211", "8220", "8241", "8244", "8249", "8299", "8351"),

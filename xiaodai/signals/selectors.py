@@ -478,7 +478,7 @@ def mcc_lists(defn: r.SignalDef, params: dict[str, Any]) -> dict[str, CodeList]:
             except ValueError:
                 out[p.name] = CodeList(p.name, None, [])
                 continue
-            samples = [(code, mcc.describe(code)) for code in codes[:MCC_SAMPLES]]
+            samples = [(code, mcc.label(code)) for code in codes[:MCC_SAMPLES]]
             out[p.name] = CodeList(p.name, len(codes), samples)
     return out
 

@@ -66,9 +66,11 @@ def _months(first: dt.date, last: dt.date) -> int:
 
 def merchant(s: SignalFacts) -> str:
     """Who was paid: the counterparty's name and the merchant kind of the code, whichever are known."""
-    # ISO 18245 names merchant kinds in English only: other languages quote the code.
-    english = (get_language() or "").startswith("en")
-    kind = (mcc.describe(s.mcc) if english else f"MCC {s.mcc}") if s.mcc else ""
+    # ISO 18245 names merchant kinds in English: where the catalogue has no translation, other languages
+    # quote the code rather than mix in English.
+    kind = mcc.label(s.mcc) if s.mcc else ""
+    if kind and kind == mcc.describe(s.mcc) and not (get_language() or "").startswith("en"):
+        kind = f"MCC {s.mcc}"
     if s.counterparty and kind:
         return f"{s.counterparty} ({kind})"
     return s.counterparty or kind
