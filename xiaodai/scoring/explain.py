@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from xiaodai.scoring.facts import RESTS_ON
 from xiaodai.scoring.frame import Feature, Frame
 
 TOP = 3
@@ -131,29 +132,6 @@ PARAMS: dict[str, dict[str, str]] = {
     "flow_scenario": {"days": "sig_scenario_days", "scenario": "sig_scenario"},
     "flow_lender": {"n": "sig_lender_n90"},
     "flow_provident": {"days": "sig_provident_days"},
-}
-
-
-# The value each reason's sentence rests on. The absence of a value can push a score up (no application, never
-# contacted), but the sentence would then say something untrue: such a story is not chosen as a reason, and
-# one stored before is not worded (xiaodai.scoring.wording). For last_contact the absence is itself the fact
-# ("not contacted before").
-RESTS_ON: dict[str, str] = {
-    "line": "limit",
-    "expiring": "days",
-    "application": "days",
-    "keen_before": "days",
-    "applied_before": "days",
-    "last_contact": "days",
-    "last_outcome": "outcome",
-    "payroll": "amount",
-    "income": "amount",
-    "age": "age",
-    "occupation": "occupation",
-    "tenure": "days",
-    "card": "limit",
-    "flow_scenario": "days",
-    "flow_provident": "days",
 }
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import pgettext
 from xiaodai.customers.choices import ContactOutcome
 from xiaodai.pools.reasons import amount_words
 from xiaodai.pools.rules import BY_CODE
-from xiaodai.scoring.explain import RESTS_ON
+from xiaodai.scoring.facts import RESTS_ON
 
 
 def _days(params: dict[str, Any]) -> str:
@@ -19,7 +19,7 @@ def _days(params: dict[str, Any]) -> str:
 
 
 def reason_text(code: str, params: dict[str, Any]) -> str | None:
-    """The reason's sentence; None when the value it rests on is missing (explain.RESTS_ON)."""
+    """The reason's sentence; None when the value it rests on is missing (facts.RESTS_ON)."""
     p = params
     key = RESTS_ON.get(code)
     if key is not None and key in p and p[key] is None:
