@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +20,7 @@ from tests.conftest import Cast
 from xiaodai.audit.choices import Action, Outcome
 from xiaodai.audit.models import AuditEvent
 from xiaodai.org.models import Staff
-from xiaodai.scoring import jobs, learn, services, tasks
+from xiaodai.scoring import jobs, methods, services, tasks
 from xiaodai.scoring.exceptions import ScoringError
 from xiaodai.scoring.models import ScoringModel, TrainingRun
 
@@ -369,7 +373,7 @@ def test_card_shows_the_notes_in_a_warning_box(cast: Cast) -> None:
     model = _model(2)
     body = _ops(cast).get(f"/models/{model.pk}/").content.decode()
     with translation.override("en"):
-        expected = learn.note_text(NOTES[0])
+        expected = methods.note_text(NOTES[0])
     box = body[body.index('data-testid="card-notes"') :]
     assert expected in box[: box.index("</div>")]
     assert "logistic regression" in expected
@@ -443,3 +447,18 @@ def test_card_of_the_rules_model_explains_the_transparent_prior(cast: Cast) -> N
 
 def test_a_missing_model_is_404(cast: Cast) -> None:
     assert _ops(cast).get("/models/999999/").status_code == 404
+
+
+def test_the_pages_do_not_load_the_modelling_libraries() -> None:
+    """LightGBM, scikit-learn and pandas take seconds to import: the worker that trains loads them, a web
+    process serving the model card does not (its first page would wait for them)."""
+    code = (
+        "import sys, django; django.setup(); import config.urls; "
+        "print(sorted(m for m in ('lightgbm', 'sklearn', 'pandas') if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(  # noqa: S603 (our own interpreter)
+        [sys.executable, "-c", code], env=env, cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "[]"

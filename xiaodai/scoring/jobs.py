@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from xiaodai.audit.choices import Action, Outcome
 from xiaodai.audit.services import record
 from xiaodai.org.models import Staff
-from xiaodai.scoring import services
 from xiaodai.scoring.choices import ModelStatus, TrainingStatus, Trigger
 from xiaodai.scoring.exceptions import ScoringError
 from xiaodai.scoring.models import TrainingRun
@@ -105,6 +104,8 @@ def _execute(run_id: int) -> TrainingRun:
     run = TrainingRun.objects.select_related("requested_by__user").get(pk=run_id)
     if not claimed:
         return run
+    from xiaodai.scoring import services  # LightGBM loads in the worker that trains, not in every web process
+
     try:
         model = services.train_product(trigger=run.trigger, by=run.requested_by)
     except ScoringError as exc:

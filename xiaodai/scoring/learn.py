@@ -32,12 +32,11 @@ from xiaodai.scoring.frame import (
     learn_categories,
     matrix,
 )
+from xiaodai.scoring.methods import GAINS_STEP, METHODS
 
 HOLDOUT_SHARE = 0.2  # the latest fifth of the rows, by time
 VALID_SHARE = 0.15  # the latest part of the training rows stops the boosting (early stopping)
 CAPTURE_AT = (10, 20, 30, 50)
-GAINS_STEP = 5  # the gains chart: capture at every 5 % of the list
-METHODS = ("random", "rule", "logistic", "model")
 MIN_ROWS = 50
 PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -268,24 +267,3 @@ def card_notes(evaluation: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     if mine < theirs:
         notes.append({"base": "rule", "metric": "10", "mine": mine, "theirs": theirs})
     return notes
-
-
-def method_label(method: str) -> str:
-    labels = {
-        "random": _("random order"),
-        "rule": _("business rule"),
-        "logistic": _("logistic regression"),
-        "model": _("this model"),
-        "active": _("the active model"),
-    }
-    return labels.get(method, method)
-
-
-def note_text(note: dict[str, Any]) -> str:
-    metric = "AUC" if note["metric"] == "auc" else _("capture at %(p)s%%") % {"p": note["metric"]}
-    return _("Does not beat %(base)s on %(metric)s (%(mine).3f vs %(theirs).3f).") % {
-        "base": method_label(note["base"]),
-        "metric": metric,
-        "mine": note["mine"],
-        "theirs": note["theirs"],
-    }

@@ -15,14 +15,15 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from xiaodai.pools.rules import BY_CODE
-from xiaodai.scoring import learn, prior
+from xiaodai.scoring import prior
 from xiaodai.scoring.choices import ModelKind, ModelStatus, TrainingStatus
+from xiaodai.scoring.methods import GAINS_STEP, METHODS, method_label, note_text
 from xiaodai.scoring.models import ScoringModel, TrainingRun
 
 RUNS_SHOWN = 10
 ACTIVE_RUN = (TrainingStatus.QUEUED, TrainingStatus.RUNNING)
 CAPTURE_AT = ("10", "20", "30", "50")
-GAINS_AT = list(range(learn.GAINS_STEP, 101, learn.GAINS_STEP))  # share of the list, in %
+GAINS_AT = list(range(GAINS_STEP, 101, GAINS_STEP))  # share of the list, in %
 
 
 def _by(expr: str, desc: bool = False) -> OrderBy:
@@ -163,10 +164,10 @@ class Card:
 
 def _methods(metrics: dict[str, Any]) -> list[Method]:
     out = []
-    for key in (*learn.METHODS, "active"):
+    for key in (*METHODS, "active"):
         if key not in metrics:
             continue
-        label = learn.method_label(key)
+        label = method_label(key)
         if key == "active" and metrics[key].get("version") is not None:
             label = _("%(label)s (v%(version)s)") % {"label": label, "version": metrics[key]["version"]}
         out.append(Method(key, label))
@@ -359,7 +360,7 @@ def card(model: ScoringModel) -> Card:
         features=_features(model),
         table=_table(metrics, methods) if methods else [],
         chart=gains_chart(metrics, methods),
-        notes=[learn.note_text(note) for note in model.notes or []],
+        notes=[note_text(note) for note in model.notes or []],
         rows=_rows(model),
         info=_info(model),
         params=[Line(str(k), _plain(v)) for k, v in sorted((model.params or {}).items())],

@@ -73,7 +73,7 @@ class Command(BaseCommand):
                 + " ".join(f"{cap[p]:7.1%}" for p in ("10", "20", "30", "50"))
             )
         for note in model.notes:
-            from xiaodai.scoring.learn import note_text
+            from xiaodai.scoring.methods import note_text
 
             self.stdout.write(f"note: {note_text(note)}")
 
