@@ -68,6 +68,18 @@ def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
     assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1200.15")
 
 
+def test_an_account_moved_to_another_customer_leaves_its_former_owners_aum(
+    drop: Path, tmp_path: Path, cast: Cast
+) -> None:
+    _ingest(drop)
+    later = tmp_path / "20261129"
+    drops.write_manifest(later, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
+    drops.write_csv(later, "deposits", drops.deposits(("C9000000003", "DP2", "200.05")))  # was C9000000001's
+    _ingest(later)
+    assert Customer.objects.get(customer_no="C9000000003").aum == Decimal("200.05")
+    assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1000.10")
+
+
 def test_a_repeated_deposit_key_does_not_count_twice_in_the_aum(drop: Path, cast: Cast) -> None:
     """The second row of a repeated key is quarantined; the AUM is what the deposits table holds."""
     _quarantined(drop, cast, ("C9000000001", "DP1", "1000.10"), ("C9000000001", "DP1", "999.00"))

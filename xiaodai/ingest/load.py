@@ -384,6 +384,13 @@ class StagedFeed:
                 f"UPDATE {self.name} SET dirty = 1 WHERE target_id IN (SELECT s.target_id "
                 f"FROM {self.name} s JOIN {t} t ON t.id = s.target_id WHERE t.row_hash <> s.hash)"
             )
+            if self.feed.name == "deposits":  # an account that changes hands lowers its former owner's AUM
+                cur.execute(f"DROP TABLE IF EXISTS {self.name}_moved")
+                cur.execute(
+                    f"CREATE TEMPORARY TABLE {self.name}_moved AS SELECT DISTINCT t.customer_id "
+                    f"FROM {t} t JOIN {self.name} s ON s.target_id = t.id "
+                    "WHERE s.dirty = 1 AND t.customer_id <> s.r_customer_id"
+                )
 
     def keep_before_images(self) -> None:
         """RowVersion rows for every row this run will change, written by the database itself (as JSON of
@@ -499,6 +506,10 @@ class StagedFeed:
                 f"UPDATE customers_customer SET aum = {total} "
                 f"WHERE id IN (SELECT r_customer_id FROM {self.name}) AND aum <> {total}"
             )
+        cur.execute(  # the former owners of accounts that changed hands (few: one by one is fine)
+            f"UPDATE customers_customer SET aum = {total} "
+            f"WHERE id IN (SELECT customer_id FROM {self.name}_moved) AND aum <> {total}"
+        )
         if self.summed_early and self.dropped:
             # A quarantined row was in the sums the new customers were written with, and it may name a
             # customer no kept row names: set again every AUM this run wrote. Only with bad deposits.
@@ -547,6 +558,8 @@ class StagedFeed:
     def drop(self) -> None:
         with connection.cursor() as cur:
             cur.execute(f"DROP TABLE IF EXISTS {self.name}")
+            if self.feed.name == "deposits":
+                cur.execute(f"DROP TABLE IF EXISTS {self.name}_moved")
 
 
 def _analyze(cur: Any, table: str) -> None:
