@@ -326,6 +326,17 @@ def test_detail_of_a_refused_run_shows_no_figures(cast: Cast) -> None:
     assert "Refused: customers.csv." in response.content.decode()
 
 
+def test_a_good_file_of_a_refused_drop_reads_not_loaded(cast: Cast) -> None:
+    run = make_run(cast.branch, status=RunStatus.REJECTED, message="Refused: customers.csv.")
+    make_file(
+        run, "loans", rows_loaded=0, rows_updated=0, rows_unchanged=0, rows_rejected=0, reconciled=False
+    )
+    make_file(run, "customers", accepted=False, rows_loaded=0, rows_updated=0, rows_unchanged=0)
+    html = cast.client("head").get(f"/imports/{run.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert html.count('data-testid="not-loaded"') == 1
+    assert 'data-testid="not-reconciled"' not in html  # nothing was stored to reconcile with
+
+
 def test_detail_shows_at_most_200_errors(cast: Cast) -> None:
     run = make_run(cast.branch, status=RunStatus.PARTIAL)
     RowError.objects.bulk_create(

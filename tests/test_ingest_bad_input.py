@@ -52,6 +52,19 @@ def test_truncated_file_is_refused(drop: Path) -> None:
     assert _refused(_ingest(drop), "truncated")
 
 
+def test_a_refused_drop_claims_no_stored_totals_for_its_good_files(drop: Path) -> None:
+    path = drop / "loans.csv"
+    path.write_bytes(path.read_bytes()[:-30])
+    run = _ingest(drop)
+    good = run.files.get(feed="credit_lines")
+    assert (run.status, good.accepted, good.sums_out, good.reconciled) == (
+        RunStatus.REJECTED,
+        True,
+        {},
+        False,
+    )
+
+
 def test_wrong_encoding_is_refused(drop: Path) -> None:
     (drop / "customers.csv").write_bytes((drop / "customers.csv").read_bytes() + b"\xff\xfe\xfa\n")
     run = services.run_ingest(drop, trigger=Trigger.CLI, encoding="utf-8")

@@ -295,8 +295,9 @@ def _finish(run: ImportRun, outcome: _Outcome, superseded: ImportRun | None) -> 
     with transaction.atomic():
         for f in outcome.files:
             f.run = run
-            if outcome.status in (RunStatus.REJECTED, RunStatus.FAILED):
-                f.rows_loaded = f.rows_updated = f.rows_unchanged = 0  # the transaction rolled back
+            if outcome.status in (RunStatus.REJECTED, RunStatus.FAILED):  # the transaction rolled back
+                f.rows_loaded = f.rows_updated = f.rows_unchanged = 0
+                f.sums_out, f.reconciled = {}, False  # nothing is stored to reconcile with
         ImportFile.objects.bulk_create(outcome.files)
         for e in outcome.errors:
             e.run = run

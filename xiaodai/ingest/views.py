@@ -76,6 +76,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "live": selectors.live_progress(run),
         "files": files,
         "totals": selectors.run_totals(run, run_files),
+        "written": run.status in selectors.WITH_FIGURES,  # else the files' rows were rolled back
         "errors": errors,
         "error_count": run.errors.count(),
         "errors_shown": ERRORS_SHOWN,
