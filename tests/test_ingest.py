@@ -189,6 +189,7 @@ def test_the_cli_prints_figures_per_file_and_exits_0(drop: Path) -> None:
     text = out.getvalue()
     assert "loans.csv" in text
     assert "amount 300000.00 = 300000.00 ✓" in text
+    assert "  6 files: 16 rows read, 16 new, 0 updated, 0 unchanged, 0 quarantined" in text
 
 
 def test_the_cli_rolls_back_by_run_id(drop: Path) -> None:
