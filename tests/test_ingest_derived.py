@@ -56,14 +56,19 @@ def test_a_new_customers_aum_is_the_sum_of_their_deposits_in_the_drop(drop: Path
     }
 
 
-def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
-    drop: Path, tmp_path: Path, cast: Cast
-) -> None:
+def _next_day_deposits(drop: Path, tmp_path: Path, cast: Cast, *deposits: tuple[str, str, str]) -> None:
+    """Load the drop, then the next day's drop holding only these deposits."""
     _ingest(drop)
     later = tmp_path / "20261129"
     drops.write_manifest(later, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
-    drops.write_csv(later, "deposits", drops.deposits(("C9000000002", "DP3", "45.50")))
+    drops.write_csv(later, "deposits", drops.deposits(*deposits))
     _ingest(later)
+
+
+def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
+    drop: Path, tmp_path: Path, cast: Cast
+) -> None:
+    _next_day_deposits(drop, tmp_path, cast, ("C9000000002", "DP3", "45.50"))
     assert Customer.objects.get(customer_no="C9000000002").aum == Decimal("45.50")
     assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1200.15")
 
@@ -71,11 +76,7 @@ def test_a_deposits_only_drop_updates_the_aum_of_existing_customers(
 def test_an_account_moved_to_another_customer_leaves_its_former_owners_aum(
     drop: Path, tmp_path: Path, cast: Cast
 ) -> None:
-    _ingest(drop)
-    later = tmp_path / "20261129"
-    drops.write_manifest(later, source="core-dw", data_date="2026-11-29", branch_code=cast.branch.code)
-    drops.write_csv(later, "deposits", drops.deposits(("C9000000003", "DP2", "200.05")))  # was C9000000001's
-    _ingest(later)
+    _next_day_deposits(drop, tmp_path, cast, ("C9000000003", "DP2", "200.05"))  # DP2 was C9000000001's
     assert Customer.objects.get(customer_no="C9000000003").aum == Decimal("200.05")
     assert Customer.objects.get(customer_no="C9000000001").aum == Decimal("1000.10")
 
