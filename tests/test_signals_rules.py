@@ -157,5 +157,6 @@ def test_a_brand_code_says_its_kind_before_the_brand() -> None:
 
     with translation.override("zh-hans"):
         assert mcc.label("3000") == f"航空公司 · {mcc.describe('3000')}"
+        assert mcc.label("3003") == "航空公司"  # a code of the range that names no brand
     with translation.override("en"):
         assert mcc.label("5211") == "Lumber and building materials outlets"

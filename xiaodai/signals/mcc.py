@@ -44,7 +44,9 @@ def label(code: str) -> str:
     name = describe(code)
     for start, end, kind in _BRANDS:
         if name and start <= code <= end:
-            return f"{kind} · {name}"
+            found = iso18245.get_mcc(code)
+            brand = found.iso_description or found.usda_description  # else only the range's "private use"
+            return f"{kind} · {brand}" if brand else str(kind)
     return gettext(name) if name else ""
 
 
