@@ -314,3 +314,13 @@ def test_a_reason_resting_on_a_missing_value_is_left_out() -> None:
 def test_a_customer_never_contacted_reads_so() -> None:
     with translation.override("en"):
         assert reasons_text([["last_contact", {"days": None}]]) == ["Not contacted before"]
+
+
+def test_a_count_reads_singular_or_plural_in_english() -> None:
+    with translation.override("en"):
+        assert reasons_text([["contacts", {"n": 1}], ["contacts", {"n": 2}]]) == [
+            "Contacted 1 time in the last 90 days",
+            "Contacted 2 times in the last 90 days",
+        ]
+    with translation.override("zh-hans"):
+        assert reasons_text([["contacts", {"n": 1}]]) == ["近90天联系1次"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from xiaodai.customers.choices import ContactOutcome
 from xiaodai.pools.reasons import amount_words
@@ -43,7 +43,10 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
     if code == "applied_before":
         return _("Applied after an earlier contact")
     if code == "contacts":
-        return _("Contacted %(n)s times in the last 90 days") % {"n": p.get("n", 0)}
+        n = int(p.get("n") or 0)
+        return ngettext(
+            "Contacted %(n)s time in the last 90 days", "Contacted %(n)s times in the last 90 days", n
+        ) % {"n": n}
     if code == "last_contact":
         return _("Last contacted %(days)s days ago") % {"days": _days(p)}
     if code == "last_outcome":
@@ -67,7 +70,10 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
     if code == "tenure":
         return _("Customer for %(years)s years") % {"years": int(p.get("days", 0)) // 365}
     if code == "past_loans":
-        return _("%(n)s consumer loans repaid or running") % {"n": p.get("n", 0)}
+        n = int(p.get("n") or 0)
+        return ngettext(
+            "%(n)s consumer loan repaid or running", "%(n)s consumer loans repaid or running", n
+        ) % {"n": n}
     if code == "mortgage":
         return _("Repaying a mortgage with us")
     if code == "card":
@@ -81,7 +87,12 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
         label = Scenario(scenario).label if scenario in Scenario.values else scenario
         return _("A large %(scenario)s payment %(days)s days ago") % {"scenario": label, "days": _days(p)}
     if code == "flow_lender":
-        return _("Repaying another lender (%(n)s repayments in 90 days)") % {"n": p.get("n", 0)}
+        n = int(p.get("n") or 0)
+        return ngettext(
+            "Repaying another lender (%(n)s repayment in 90 days)",
+            "Repaying another lender (%(n)s repayments in 90 days)",
+            n,
+        ) % {"n": n}
     if code == "flow_provident":
         return _("Withdrew from the housing provident fund %(days)s days ago") % {"days": _days(p)}
     if code == "flow_salary":
