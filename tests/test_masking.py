@@ -30,6 +30,22 @@ def test_mask_name(value: str, masked: str) -> None:
     assert masking.mask_name(value) == masked
 
 
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("王平洋", "王**"),  # a person: masked as a name
+        ("欧阳娜娜", "欧阳**"),
+        ("浙商证券股份有限公司", "浙商证券股份有限公司"),  # a business: who got the money is the signal
+        ("联华超市", "联华超市"),
+        ("支付宝", "支付宝"),
+        ("本行", "本行"),
+        ("", ""),
+    ],
+)
+def test_mask_counterparty_masks_people_and_keeps_businesses(value: str, masked: str) -> None:
+    assert masking.mask_counterparty(value) == masked
+
+
 def _pages(cast: Cast) -> list[str]:
     own = cast.customers["own"].pk
     return ["/", "/customers/", "/customers/?q=zhangsan", f"/customers/{own}/"]

@@ -109,6 +109,15 @@ def test_alert_pages_are_masked(cast: Cast, alert: FlowAlert) -> None:
         assert not ID_NUMBER.search(body)
 
 
+def test_a_person_who_received_the_money_is_masked(cast: Cast) -> None:
+    alert = FlowAlertFactory(customer=cast.customers["own"], counterparty="李建国")
+    client = cast.client("postloan")
+    for url in (LIST, _url(alert)):
+        body = client.get(url).content.decode()
+        assert "李建国" not in body
+        assert "李**" in body
+
+
 def test_the_detail_shows_the_transaction_facts(cast: Cast, alert: FlowAlert) -> None:
     body = cast.client("postloan").get(_url(alert)).content.decode()
     assert f"<code>{alert.txn_id}</code>" in body

@@ -295,6 +295,16 @@ def test_the_list_shows_the_viewers_signals_masked(cast: Cast) -> None:
     assert not MOBILE.search(body)
 
 
+def test_a_person_paid_is_masked_in_the_evidence(cast: Cast) -> None:
+    run = PipelineRunFactory(branch=cast.branch)
+    SignalFactory(
+        run=run, customer=cast.customers["own"], kind="deposit_outflow", detail="", counterparty="王平洋"
+    )
+    body = cast.client("head").get(LIST).content.decode()
+    assert "王平洋" not in body
+    assert "王**" in body
+
+
 def test_the_list_follows_scope(cast: Cast) -> None:
     _signals(cast)
     assert cast.client("mgr").get(LIST).content.decode().count('data-testid="signal-row"') == 2
@@ -516,9 +526,12 @@ def test_a_new_employer_is_named(english: None) -> None:
     from xiaodai.signals.wording import reason
 
     facts = _facts(
-        kind="salary_change", detail="new_employer", counterparty="阿里巴巴", largest=Decimal("30000")
+        kind="salary_change",
+        detail="new_employer",
+        counterparty="阿里巴巴（中国）有限公司",
+        largest=Decimal("30000"),
     )
-    assert "paid by a new employer, 阿里巴巴" in reason(facts)
+    assert "paid by a new employer, 阿里巴巴（中国）有限公司" in reason(facts)
 
 
 def test_an_outflow_is_compared_with_the_deposits(english: None) -> None:

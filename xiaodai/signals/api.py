@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from xiaodai.core.access import actor_of
-from xiaodai.core.masking import mask_name
+from xiaodai.core.masking import mask_counterparty, mask_name
 from xiaodai.core.roles import Perm
 from xiaodai.signals import selectors, wording
 from xiaodai.signals.choices import Kind
@@ -60,7 +60,7 @@ def _row(s: Signal) -> dict[str, object]:
         "amount": s.amount,
         "largest": s.largest,
         "basis": s.basis,
-        "counterparty": s.counterparty,
+        "counterparty": mask_counterparty(s.counterparty),
         "mcc": s.mcc,
         "is_new": s.is_new,
         "reason": wording.reason(s),

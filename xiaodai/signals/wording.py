@@ -11,6 +11,7 @@ from typing import Protocol
 from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
+from xiaodai.core.masking import mask_counterparty
 from xiaodai.pools.reasons import amount_words
 from xiaodai.signals import mcc
 from xiaodai.signals.choices import Kind, SalaryChange, Scenario
@@ -64,6 +65,11 @@ def _months(first: dt.date, last: dt.date) -> int:
     return (last.year - first.year) * 12 + last.month - first.month + 1
 
 
+def _who(s: SignalFacts) -> str:
+    """The counterparty as pages may show it: a person's name masked (P-04), a business's kept."""
+    return mask_counterparty(s.counterparty)
+
+
 def merchant(s: SignalFacts) -> str:
     """Who was paid: the counterparty's name and the merchant kind of the code, whichever are known."""
     # ISO 18245 names merchant kinds in English: where the catalogue has no translation, other languages
@@ -71,9 +77,10 @@ def merchant(s: SignalFacts) -> str:
     kind = mcc.label(s.mcc) if s.mcc else ""
     if kind and kind == mcc.describe(s.mcc) and not (get_language() or "").startswith("en"):
         kind = f"MCC {s.mcc}"
-    if s.counterparty and kind:
-        return f"{s.counterparty} ({kind})"
-    return s.counterparty or kind
+    who = _who(s)
+    if who and kind:
+        return f"{who} ({kind})"
+    return who or kind
 
 
 def _scenario(s: SignalFacts) -> str:
@@ -116,7 +123,7 @@ def _scenario(s: SignalFacts) -> str:
 
 
 def _other_lender(s: SignalFacts) -> str:
-    lender = s.counterparty or _("another lender")
+    lender = _who(s) or _("another lender")
     return _(
         "Repays %(lender)s: %(n)s repayments totalling %(amount)s over %(months)s months, "
         "the latest on %(date)s"
@@ -134,7 +141,7 @@ def _provident_fund(s: SignalFacts) -> str:
         "amount": amount_words(s.amount),
         "date": s.last_on.isoformat(),
     }
-    payer = _("paid by %(payer)s") % {"payer": s.counterparty} if s.counterparty else ""
+    payer = _("paid by %(payer)s") % {"payer": _who(s)} if s.counterparty else ""
     return _join(main, payer)
 
 
@@ -142,7 +149,7 @@ def _salary_change(s: SignalFacts) -> str:
     if s.detail == SalaryChange.NEW_EMPLOYER:
         main = _("Salary of %(amount)s paid by a new employer, %(employer)s, on %(date)s") % {
             "amount": amount_words(s.largest),
-            "employer": s.counterparty or "—",
+            "employer": _who(s) or "—",
             "date": s.last_on.isoformat(),
         }
         before = _("the month before: %(basis)s") % {"basis": amount_words(s.basis)} if s.basis else ""
@@ -167,7 +174,7 @@ def _deposit_outflow(s: SignalFacts) -> str:
         "last": s.last_on.isoformat(),
     }
     largest = (
-        _("the largest %(amount)s to %(who)s") % {"amount": amount_words(s.largest), "who": s.counterparty}
+        _("the largest %(amount)s to %(who)s") % {"amount": amount_words(s.largest), "who": _who(s)}
         if s.counterparty
         else ""
     )
