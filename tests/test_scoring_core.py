@@ -324,3 +324,18 @@ def test_a_count_reads_singular_or_plural_in_english() -> None:
         ]
     with translation.override("zh-hans"):
         assert reasons_text([["contacts", {"n": 1}]]) == ["近90天联系1次"]
+
+
+def test_a_zero_count_reads_as_what_it_means() -> None:
+    reasons: list[list[Any]] = [["past_loans", {"n": 0}], ["contacts", {"n": 0}], ["flow_lender", {"n": 0}]]
+    with translation.override("en"):
+        assert reasons_text(reasons) == ["No consumer loan with us yet", "Not contacted in the last 90 days"]
+
+
+def test_no_repayment_to_another_lender_is_not_chosen_as_a_reason() -> None:
+    features = [Feature("sig_lender_n90", "number", "derived"), Feature("card_limit", "number", "derived")]
+    table = pa.table({"sig_lender_n90": [0, 3], "card_limit": [30000.0, 30000.0]})
+    frame = Frame(np.arange(2), np.zeros(2, dtype="datetime64[us]"), features, table)
+    contrib = np.array([[0.9, 0.1], [0.9, 0.1]])
+    reasons = [json.loads(r) for r in explain.product_reasons(frame, features, contrib).to_pylist()]
+    assert [[code for code, _ in row] for row in reasons] == [["card"], ["flow_lender", "card"]]

@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from xiaodai.scoring.facts import RESTS_ON
+from xiaodai.scoring.facts import ABSENT_WHEN_ZERO, RESTS_ON
 from xiaodai.scoring.frame import Feature, Frame
 
 TOP = 3
@@ -150,6 +150,10 @@ def product_reasons(frame: Frame, features: list[Feature], contrib: np.ndarray) 
         if code != "last_contact" and rests_on in frame.table.column_names:
             missing = pc.is_null(frame.table[rests_on], nan_is_null=True).to_numpy(zero_copy_only=False)
             stories[missing, k] = -np.inf
+        counted = PARAMS.get(code, {}).get(ABSENT_WHEN_ZERO.get(code, ""), "")
+        if counted in frame.table.column_names:
+            zero = pc.fill_null(pc.equal(frame.table[counted], 0), True).to_numpy(zero_copy_only=False)
+            stories[zero, k] = -np.inf
     top = top_features(stories)
     table = frame.table.append_column("_i", pa.array(np.arange(len(frame), dtype=np.int64)))
     names = np.array([*codes, None], dtype=object)

@@ -23,3 +23,7 @@ RESTS_ON: dict[str, str] = {
     "flow_scenario": "days",
     "flow_provident": "days",
 }
+
+# Counts whose zero means the story is not there at all (no repayment to another lender): chosen and worded
+# like a missing value.
+ABSENT_WHEN_ZERO: dict[str, str] = {"flow_lender": "n"}

@@ -44,6 +44,8 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
         return _("Applied after an earlier contact")
     if code == "contacts":
         n = int(p.get("n") or 0)
+        if n == 0:
+            return _("Not contacted in the last 90 days")
         return ngettext(
             "Contacted %(n)s time in the last 90 days", "Contacted %(n)s times in the last 90 days", n
         ) % {"n": n}
@@ -71,6 +73,8 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
         return _("Customer for %(years)s years") % {"years": int(p.get("days", 0)) // 365}
     if code == "past_loans":
         n = int(p.get("n") or 0)
+        if n == 0:
+            return _("No consumer loan with us yet")
         return ngettext(
             "%(n)s consumer loan repaid or running", "%(n)s consumer loans repaid or running", n
         ) % {"n": n}
@@ -88,6 +92,8 @@ def reason_text(code: str, params: dict[str, Any]) -> str | None:
         return _("A large %(scenario)s payment %(days)s days ago") % {"scenario": label, "days": _days(p)}
     if code == "flow_lender":
         n = int(p.get("n") or 0)
+        if n == 0:  # no repayment to another lender: nothing to say (see facts.ABSENT_WHEN_ZERO)
+            return None
         return ngettext(
             "Repaying another lender (%(n)s repayment in 90 days)",
             "Repaying another lender (%(n)s repayments in 90 days)",
