@@ -9,6 +9,10 @@
       var island = document.getElementById(el.dataset.chart);
       if (!island || el.dataset.rendered) return;
       var option = JSON.parse(island.textContent);
+      // A bar for one sub-branch or one day would otherwise fill the whole width.
+      (Array.isArray(option.series) ? option.series : []).forEach(function (s) {
+        if (s.type === "bar" && s.barMaxWidth === undefined) s.barMaxWidth = 56;
+      });
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(option);
       el.dataset.rendered = "1";
