@@ -21,13 +21,17 @@ def known_codes() -> frozenset[str]:
     return frozenset(m.mcc for m in iso18245.get_all_mccs())
 
 
+def _lookup(code: str) -> iso18245.MCC | None:
+    try:
+        return iso18245.get_mcc(code)
+    except (iso18245.MCCNotFound, iso18245.InvalidMCC):
+        return None
+
+
 def describe(code: str) -> str:
     """The merchant kind of a code in words ("Lumber and building materials outlets"), or "" if unknown."""
-    try:
-        found = iso18245.get_mcc(code)
-    except (iso18245.MCCNotFound, iso18245.InvalidMCC):
-        return ""
-    return found.iso_description or found.usda_description or found.range.description
+    found = _lookup(code)
+    return (found.iso_description or found.usda_description or found.range.description) if found else ""
 
 
 # The card schemes' private ranges name a brand ("UNITED AIRLINES"): the kind is said before it.
@@ -41,12 +45,14 @@ _BRANDS = (
 def label(code: str) -> str:
     """The code's name in the reader's language where the catalogue has it (mcc_names), else the standard's
     English; "" if unknown."""
-    name = describe(code)
     for start, end, kind in _BRANDS:
-        if name and start <= code <= end:
-            found = iso18245.get_mcc(code)
+        if start <= code <= end:
+            found = _lookup(code)
+            if found is None:
+                return ""
             brand = found.iso_description or found.usda_description  # else only the range's "private use"
             return f"{kind} · {brand}" if brand else str(kind)
+    name = describe(code)
     return gettext(name) if name else ""
 
 

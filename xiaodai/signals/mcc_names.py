@@ -32,7 +32,6 @@ TRANSLATED = (
     gettext_noop("Furniture, home furnishings and equipment shops and manufacturers, except appliances"),
     gettext_noop("Floor covering services"),
     gettext_noop("Drapery, window covering and upholstery shops"),
-    gettext_noop("Alcoholic beverage wholesalers"),
     gettext_noop("Fireplaces, fireplace screens and accessories shops"),
     gettext_noop("Miscellaneous home furnishing speciality shops"),
     gettext_noop("Household appliance shops"),
